@@ -1,0 +1,23 @@
+//! libaio-rs: a drop-in `libaio.so.1` (ABI of libaio 0.3.113) that reaps
+//! completions from the kernel's ring in user space when it can.
+//!
+//! `capi` holds the C entry points only; everything below it is safe Rust
+//! around small, commented `unsafe` blocks.
+//!
+//! # Safety contract of the C API
+//! As with upstream libaio: pointers the kernel reads or writes are passed to
+//! it and checked by it; pointers the library itself reads (a timeout, the
+//! events array on the fast path) must be valid when they are neither NULL
+//! nor obviously outside user space, which is refused with -EFAULT.
+
+// The shipped profiles set panic = "abort"; test builds unwind, and even
+// there an unwind reaching an `extern "C"` entry point aborts (Rust >= 1.81).
+
+pub mod abi;
+pub mod capi;
+pub mod contexts;
+pub mod prep;
+pub mod reap;
+pub mod ring;
+pub mod stats;
+pub mod sys;

@@ -1,0 +1,118 @@
+//! The core of `io_getevents`, `io_pgetevents` and `io_queue_run`: take
+//! completions from the ring in user space when the answer does not depend
+//! on waiting, and go to the kernel only when the call must wait (or when the
+//! context is not one we can read).
+
+use crate::abi::io_event;
+use crate::contexts::{self, Consumer};
+use crate::stats;
+use crate::sys::{self, plausible, Errno};
+use core::ffi::{c_int, c_long};
+use core::mem::MaybeUninit;
+
+/// What to do when the call has to wait in the kernel.
+#[derive(Clone, Copy)]
+pub enum Wait {
+    /// `io_getevents`.
+    Plain,
+    /// `io_pgetevents` with this signal mask (0 for none).
+    WithSigmask(usize),
+}
+
+/// One `io_getevents`-style request, with the caller's pointers as addresses.
+pub struct Request {
+    pub ctx: usize,
+    pub min_nr: c_long,
+    pub nr: c_long,
+    pub events: usize,
+    pub timeout: usize,
+    pub wait: Wait,
+}
+
+impl Request {
+    fn syscall(&self) -> Result<c_int, Errno> {
+        stats::count_kernel_reap();
+        // SAFETY: the caller's pointers go to the kernel, which checks them.
+        unsafe {
+            match self.wait {
+                Wait::Plain => sys::io_getevents(self.ctx, self.min_nr, self.nr, self.events, self.timeout),
+                Wait::WithSigmask(mask) => {
+                    sys::io_pgetevents(self.ctx, self.min_nr, self.nr, self.events, self.timeout, mask)
+                }
+            }
+        }
+    }
+
+    /// Whether the timeout is exactly zero. Only called once `plausible`
+    /// passed, and only dereferenced as the C contract allows.
+    fn zero_timeout(&self) -> bool {
+        if self.timeout == 0 {
+            return false;
+        }
+        // SAFETY: a non-NULL timeout must point to a readable timespec (C
+        // contract); the first page and kernel addresses were refused earlier.
+        let ts = unsafe { (self.timeout as *const libc::timespec).read() };
+        ts.tv_sec == 0 && ts.tv_nsec == 0
+    }
+
+    /// Serves the request.
+    pub fn run(&self) -> Result<c_int, Errno> {
+        let consumer = contexts::consumer(self.ctx);
+        let reaper = match consumer {
+            Consumer::Kernel(_guard) => return self.syscall(),
+            Consumer::User(reaper) => reaper,
+        };
+        // The kernel's own order of checks: the timeout pointer, then the counts.
+        if self.timeout != 0 && !plausible(self.timeout, size_of::<libc::timespec>()) {
+            return Err(Errno::EFAULT);
+        }
+        if self.min_nr < 0 || self.min_nr > self.nr {
+            return Err(Errno::EINVAL);
+        }
+        let available = reaper.ring.available();
+        if available < self.min_nr as usize && !self.zero_timeout() {
+            let _guard = reaper.into_kernel();
+            return self.syscall();
+        }
+        let count = available.min(self.nr as usize);
+        if count == 0 {
+            stats::count_user_reap();
+            return Ok(0);
+        }
+        if !plausible(self.events, count * size_of::<io_event>()) {
+            return Err(Errno::EFAULT);
+        }
+        // SAFETY: the C contract makes `events` writable for `nr` >= count events.
+        let out = unsafe { core::slice::from_raw_parts_mut(self.events as *mut MaybeUninit<io_event>, count) };
+        let copied = reaper.ring.consume(out);
+        stats::count_user_reap();
+        Ok(copied as c_int)
+    }
+}
+
+/// `io_queue_run`: drains the ring, calling each event's callback with no
+/// lock held (a callback may submit, reap or even destroy the context).
+/// Returns 0 once the ring is empty, or the error that stopped it.
+pub fn run_callbacks(ctx: usize, mut call: impl FnMut(&io_event)) -> Result<c_int, Errno> {
+    const BATCH: usize = 32;
+    let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut batch = [MaybeUninit::<io_event>::uninit(); BATCH];
+    loop {
+        let request = Request {
+            ctx,
+            min_nr: 0,
+            nr: BATCH as c_long,
+            events: batch.as_mut_ptr() as usize,
+            timeout: &zero as *const _ as usize,
+            wait: Wait::Plain,
+        };
+        let reaped = request.run()? as usize;
+        if reaped == 0 {
+            return Ok(0);
+        }
+        for event in &batch[..reaped] {
+            // SAFETY: `run` filled the first `reaped` entries.
+            call(unsafe { event.assume_init_ref() });
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Reader for the kernel's mmapped AIO completion ring (`struct aio_ring` in
+//! the kernel's fs/aio.c). The kernel produces at `tail`; a consumer copies
+//! `[head, tail)` and publishes the new `head`. Indices wrap at `nr`.
+
+use crate::abi::io_event;
+use core::mem::{size_of, MaybeUninit};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// `AIO_RING_MAGIC`.
+pub const MAGIC: u32 = 0xa10a_10a1;
+
+/// The 32-byte header at the start of the ring; the events follow it.
+#[repr(C)]
+pub struct RingHeader {
+    pub id: AtomicU32,
+    pub nr: AtomicU32,
+    pub head: AtomicU32,
+    pub tail: AtomicU32,
+    pub magic: AtomicU32,
+    pub compat_features: AtomicU32,
+    pub incompat_features: AtomicU32,
+    pub header_length: AtomicU32,
+}
+
+const HEADER_BYTES: u32 = size_of::<RingHeader>() as u32;
+
+/// A ring whose header passed the checks; `nr` is the capacity recorded when
+/// the context was created, so a corrupted header cannot widen the reads.
+pub struct Ring<'a> {
+    header: &'a RingHeader,
+    nr: u32,
+    head: u32,
+    tail: u32,
+}
+
+impl<'a> Ring<'a> {
+    /// Checks the header and takes a snapshot of `head` and `tail` (Acquire on
+    /// `tail`, pairing with the kernel's `smp_wmb` before it stores `tail`).
+    /// `None` means "not a ring we understand": the caller uses the syscall.
+    ///
+    /// # Safety
+    /// `header` must be followed by `trusted_nr` events of mapped memory for `'a`.
+    pub unsafe fn attach(header: &'a RingHeader, trusted_nr: u32) -> Option<Ring<'a>> {
+        let tail = header.tail.load(Ordering::Acquire);
+        let head = header.head.load(Ordering::Relaxed);
+        let sane = header.magic.load(Ordering::Relaxed) == MAGIC
+            && header.incompat_features.load(Ordering::Relaxed) == 0
+            && header.header_length.load(Ordering::Relaxed) == HEADER_BYTES
+            && header.nr.load(Ordering::Relaxed) == trusted_nr
+            && head < trusted_nr
+            && tail < trusted_nr;
+        sane.then_some(Ring { header, nr: trusted_nr, head, tail })
+    }
+
+    /// How many events are ready.
+    pub fn available(&self) -> usize {
+        let wrapped = if self.tail < self.head { self.nr } else { 0 };
+        (self.tail + wrapped - self.head) as usize
+    }
+
+    /// Copies up to `out.len()` ready events into `out`, oldest first, then
+    /// publishes the new `head` (Release: the copies happen before the kernel
+    /// may reuse the slots). Returns how many were copied.
+    pub fn consume(&self, out: &mut [MaybeUninit<io_event>]) -> usize {
+        let count = self.available().min(out.len());
+        let mut head = self.head;
+        for slot in &mut out[..count] {
+            // SAFETY: head < nr, and `attach`'s contract maps `nr` events after
+            // the header; the kernel does not rewrite a slot before `head` passes it.
+            *slot = MaybeUninit::new(unsafe { self.event_ptr(head).read_volatile() });
+            head = if head + 1 == self.nr { 0 } else { head + 1 };
+        }
+        if count > 0 {
+            self.header.head.store(head, Ordering::Release);
+        }
+        count
+    }
+
+    fn event_ptr(&self, index: u32) -> *const io_event {
+        let events = (self.header as *const RingHeader).wrapping_add(1).cast::<io_event>();
+        events.wrapping_add(index as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ring in ordinary memory, laid out as the kernel lays out its mapping.
+    struct FakeRing {
+        words: Vec<u64>,
+    }
+
+    impl FakeRing {
+        fn new(nr: u32) -> FakeRing {
+            let mut ring = FakeRing { words: vec![0; 4 + 4 * nr as usize] };
+            let h = ring.header();
+            h.nr.store(nr, Ordering::Relaxed);
+            h.magic.store(MAGIC, Ordering::Relaxed);
+            h.compat_features.store(1, Ordering::Relaxed);
+            h.header_length.store(HEADER_BYTES, Ordering::Relaxed);
+            ring
+        }
+        fn header(&self) -> &RingHeader {
+            // SAFETY: the buffer is 8-aligned and at least 32 bytes long.
+            unsafe { &*(self.words.as_ptr() as *const RingHeader) }
+        }
+        /// Produces events the way the kernel does: slot first, then `tail`.
+        fn produce(&mut self, ids: impl IntoIterator<Item = u64>) {
+            for id in ids {
+                let h = self.header();
+                let (tail, nr) = (h.tail.load(Ordering::Relaxed), h.nr.load(Ordering::Relaxed));
+                let at = 4 + 4 * tail as usize;
+                self.words[at..at + 4].copy_from_slice(&[id, id + 1, id * 2, 0]);
+                self.header().tail.store((tail + 1) % nr, Ordering::Release);
+            }
+        }
+        fn ring(&self) -> Option<Ring<'_>> {
+            let nr = (self.words.len() as u32 - 4) / 4;
+            // SAFETY: the buffer holds exactly `nr` events after the header.
+            unsafe { Ring::attach(self.header(), nr) }
+        }
+    }
+
+    fn drain(ring: &FakeRing, max: usize) -> Vec<u64> {
+        let mut out = vec![MaybeUninit::uninit(); max];
+        let n = ring.ring().unwrap().consume(&mut out);
+        // SAFETY: consume initialised the first n.
+        out[..n].iter().map(|e| unsafe { e.assume_init().data as u64 }).collect()
+    }
+
+    #[test]
+    fn empty_ring_yields_nothing() {
+        let ring = FakeRing::new(8);
+        assert_eq!(ring.ring().unwrap().available(), 0);
+        assert_eq!(drain(&ring, 4), Vec::<u64>::new());
+        assert_eq!(ring.header().head.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn events_come_out_in_order_and_head_advances() {
+        let mut ring = FakeRing::new(8);
+        ring.produce([10, 20, 30]);
+        assert_eq!(drain(&ring, 2), vec![10, 20]);
+        assert_eq!(ring.header().head.load(Ordering::Relaxed), 2);
+        assert_eq!(drain(&ring, 8), vec![30]);
+    }
+
+    #[test]
+    fn wraps_around_at_nr() {
+        let mut ring = FakeRing::new(5);
+        ring.produce([1, 2, 3]);
+        assert_eq!(drain(&ring, 3), vec![1, 2, 3]);
+        ring.produce([4, 5, 6, 7]);
+        assert_eq!(ring.header().tail.load(Ordering::Relaxed), 2);
+        assert_eq!(ring.ring().unwrap().available(), 4);
+        assert_eq!(drain(&ring, 10), vec![4, 5, 6, 7]);
+        assert_eq!(ring.header().head.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn a_full_ring_holds_nr_minus_one() {
+        let mut ring = FakeRing::new(4);
+        ring.produce([1, 2, 3]);
+        assert_eq!(ring.ring().unwrap().available(), 3);
+        assert_eq!(drain(&ring, 4), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn the_event_fields_are_copied_whole() {
+        let mut ring = FakeRing::new(4);
+        ring.produce([7]);
+        let mut out = [MaybeUninit::uninit()];
+        assert_eq!(ring.ring().unwrap().consume(&mut out), 1);
+        // SAFETY: consume initialised it.
+        let ev = unsafe { out[0].assume_init() };
+        assert_eq!((ev.data as u64, ev.obj as u64, ev.res, ev.res2), (7, 8, 14, 0));
+    }
+
+    #[test]
+    fn corrupt_headers_are_refused() {
+        let corruptions: [(fn(&RingHeader), &str); 7] = [
+            (|h| h.magic.store(0, Ordering::Relaxed), "magic"),
+            (|h| h.incompat_features.store(1, Ordering::Relaxed), "incompat"),
+            (|h| h.header_length.store(64, Ordering::Relaxed), "header_length"),
+            (|h| h.nr.store(1 << 30, Ordering::Relaxed), "nr grown"),
+            (|h| h.nr.store(0, Ordering::Relaxed), "nr zero"),
+            (|h| h.head.store(8, Ordering::Relaxed), "head"),
+            (|h| h.tail.store(u32::MAX, Ordering::Relaxed), "tail"),
+        ];
+        for (corrupt, what) in corruptions {
+            let ring = FakeRing::new(8);
+            corrupt(ring.header());
+            assert!(ring.ring().is_none(), "{what} accepted");
+        }
+    }
+
+    #[test]
+    fn a_zeroed_page_is_not_a_ring() {
+        // gVisor maps a read-only zero page where the ring would be.
+        let page = vec![0u64; 512];
+        // SAFETY: 4 KiB of memory cover 127 events after the header.
+        let header = unsafe { &*(page.as_ptr() as *const RingHeader) };
+        // SAFETY: as above.
+        assert!(unsafe { Ring::attach(header, 127) }.is_none());
+    }
+}

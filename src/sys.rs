@@ -1,0 +1,152 @@
+//! The kernel's AIO syscalls, returning `Result` instead of touching `errno`.
+//!
+//! On x86_64 the `syscall` instruction is issued directly: it never writes
+//! `errno`, which is what libaio's callers rely on. Elsewhere libc's
+//! `syscall()` is used with `errno` saved and restored around it.
+
+use core::ffi::{c_int, c_long};
+
+/// A positive errno value, as the kernel reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub c_int);
+
+impl Errno {
+    pub const EINVAL: Errno = Errno(libc::EINVAL);
+    pub const EFAULT: Errno = Errno(libc::EFAULT);
+}
+
+/// Lowest and highest address the kernel accepts as a user pointer.
+const FIRST_USER_ADDRESS: usize = 4096;
+const LAST_USER_ADDRESS: usize = isize::MAX as usize;
+
+/// Whether `len` bytes at `addr` could be user memory. What the library
+/// itself would dereference is checked with this first, so that NULL, the
+/// first page and kernel addresses get the kernel's -EFAULT, not a SIGSEGV.
+pub fn plausible(addr: usize, len: usize) -> bool {
+    addr >= FIRST_USER_ADDRESS && addr.checked_add(len).is_some_and(|end| end <= LAST_USER_ADDRESS)
+}
+
+#[cfg(target_arch = "x86_64")]
+unsafe fn raw_syscall(nr: c_long, args: [usize; 6]) -> isize {
+    let ret: isize;
+    // SAFETY: the caller upholds the syscall's own contract; the `syscall`
+    // instruction clobbers only rcx and r11 besides the return register.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            inlateout("rax") nr as isize => ret,
+            in("rdi") args[0], in("rsi") args[1], in("rdx") args[2],
+            in("r10") args[3], in("r8") args[4], in("r9") args[5],
+            lateout("rcx") _, lateout("r11") _,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn raw_syscall(nr: c_long, args: [usize; 6]) -> isize {
+    // SAFETY: errno is thread-local and always addressable.
+    let errno = unsafe { libc::__errno_location() };
+    // SAFETY: as above.
+    let saved = unsafe { *errno };
+    // SAFETY: the caller upholds the syscall's own contract.
+    let ret = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]) };
+    let ret = if ret == -1 { -(unsafe { *errno }) as isize } else { ret as isize };
+    // SAFETY: as above.
+    unsafe { *errno = saved };
+    ret
+}
+
+/// Issues syscall `nr`; a return in the kernel's error range becomes `Err`.
+///
+/// # Safety
+/// The arguments must satisfy syscall `nr`'s contract: every pointer the
+/// kernel writes through must be writable memory that Rust code does not
+/// hold a reference to.
+unsafe fn syscall(nr: c_long, args: [usize; 6]) -> Result<c_int, Errno> {
+    // SAFETY: forwarded contract.
+    let ret = unsafe { raw_syscall(nr, args) };
+    if (-4095..0).contains(&ret) {
+        Err(Errno(-ret as c_int))
+    } else {
+        // The C API returns int: the kernel's long is truncated, as upstream does.
+        Ok(ret as c_int)
+    }
+}
+
+/// `io_setup(nr_events, ctxp)`.
+///
+/// # Safety
+/// `ctxp` is handed to the kernel, which checks it.
+pub unsafe fn io_setup(nr_events: c_int, ctxp: usize) -> Result<c_int, Errno> {
+    // SAFETY: the kernel validates ctxp and writes only the context id there.
+    unsafe { syscall(libc::SYS_io_setup, [nr_events as usize, ctxp, 0, 0, 0, 0]) }
+}
+
+/// `io_destroy(ctx)`: the kernel unmaps the ring before it returns.
+pub fn io_destroy(ctx: usize) -> Result<c_int, Errno> {
+    // SAFETY: io_destroy takes no pointers the kernel writes through.
+    unsafe { syscall(libc::SYS_io_destroy, [ctx, 0, 0, 0, 0, 0]) }
+}
+
+/// `io_submit(ctx, nr, iocbpp)`.
+///
+/// # Safety
+/// The kernel reads the iocbs; the buffers they name are the caller's to own.
+pub unsafe fn io_submit(ctx: usize, nr: c_long, iocbpp: usize) -> Result<c_int, Errno> {
+    // SAFETY: forwarded contract.
+    unsafe { syscall(libc::SYS_io_submit, [ctx, nr as usize, iocbpp, 0, 0, 0]) }
+}
+
+/// `io_cancel(ctx, iocb, result)`.
+///
+/// # Safety
+/// `result` is handed to the kernel, which checks it.
+pub unsafe fn io_cancel(ctx: usize, iocb: usize, result: usize) -> Result<c_int, Errno> {
+    // SAFETY: forwarded contract.
+    unsafe { syscall(libc::SYS_io_cancel, [ctx, iocb, result, 0, 0, 0]) }
+}
+
+/// `io_getevents(ctx, min_nr, nr, events, timeout)`.
+///
+/// # Safety
+/// `events` must be writable for `nr` events or be rejected by the kernel.
+pub unsafe fn io_getevents(
+    ctx: usize,
+    min_nr: c_long,
+    nr: c_long,
+    events: usize,
+    timeout: usize,
+) -> Result<c_int, Errno> {
+    let args = [ctx, min_nr as usize, nr as usize, events, timeout, 0];
+    // SAFETY: forwarded contract.
+    unsafe { syscall(libc::SYS_io_getevents, args) }
+}
+
+/// `__NR_io_pgetevents`, which the libc crate does not name on every target.
+#[cfg(target_arch = "x86_64")]
+const SYS_IO_PGETEVENTS: c_long = 333;
+#[cfg(not(target_arch = "x86_64"))]
+const SYS_IO_PGETEVENTS: c_long = 292; // asm-generic (aarch64, riscv64, loongarch64)
+
+/// glibc's `sigset_t` is 128 bytes; the kernel's (upstream's `_NSIG / 8`) is 8.
+const KERNEL_SIGSET_BYTES: core::ffi::c_ulong = 8;
+
+/// `io_pgetevents(ctx, min_nr, nr, events, timeout, &{sigmask, _NSIG/8})`.
+///
+/// # Safety
+/// As for [`io_getevents`]; `sigmask` is read by the kernel, which checks it.
+pub unsafe fn io_pgetevents(
+    ctx: usize,
+    min_nr: c_long,
+    nr: c_long,
+    events: usize,
+    timeout: usize,
+    sigmask: usize,
+) -> Result<c_int, Errno> {
+    let sigset = crate::abi::io_sigset { ss: sigmask as _, ss_len: KERNEL_SIGSET_BYTES };
+    let args = [ctx, min_nr as usize, nr as usize, events, timeout, &sigset as *const _ as usize];
+    // SAFETY: forwarded contract; `sigset` outlives the call.
+    unsafe { syscall(SYS_IO_PGETEVENTS, args) }
+}
