@@ -10,7 +10,8 @@ pub struct io_context {
     _private: [u8; 0],
 }
 
-/// `io_context_t` as in upstream: a pointer to the (never defined) `struct io_context`.
+/// The context handle that `io_setup` and `io_queue_init` fill in: a pointer to
+/// a `struct io_context` that is never defined.
 pub type io_context_t = *mut io_context;
 
 /// `struct sockaddr`, only ever used through a pointer.
@@ -36,7 +37,7 @@ pub enum io_iocb_cmd {
     IO_CMD_PWRITEV = 8,
 }
 
-/// `io_iocb_cmd_t`, the typedef upstream declares with the enum.
+/// The opcode type; `iocb.aio_lio_opcode` holds one of its values.
 pub type io_iocb_cmd_t = io_iocb_cmd;
 
 /// `u.poll`: result code is the set of result flags or a negative errno.

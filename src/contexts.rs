@@ -17,8 +17,9 @@
 //! too, so no two consumers ever race on `head`. Nobody sleeps while holding
 //! `USER`, so waiters in the kernel wait in parallel, as with upstream.
 
+use crate::hazard::{self, Hazard};
 use crate::ring::{Ring, RingHeader};
-use crate::stats;
+use crate::runtime;
 use crate::sys::{self, plausible, Errno};
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -41,22 +42,40 @@ struct Slot {
 }
 
 #[allow(clippy::declare_interior_mutable_const)]
-const VACANT: Slot = Slot { key: AtomicUsize::new(EMPTY), state: AtomicU32::new(DEAD), nr: AtomicU32::new(0) };
+const VACANT: Slot = Slot {
+    key: AtomicUsize::new(EMPTY),
+    state: AtomicU32::new(DEAD),
+    nr: AtomicU32::new(0),
+};
 
 static TABLE: [Slot; SLOTS] = [VACANT; SLOTS];
 
+#[inline]
+/// Rings are page-aligned and the kernel maps them near each other, so the
+/// page number alone spreads them well.
 fn home(ctx: usize) -> usize {
-    ((ctx >> 12).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (usize::BITS - 12)) & (SLOTS - 1)
+    (ctx >> 12) & (SLOTS - 1)
 }
 
+#[inline]
 fn probe(ctx: usize) -> impl Iterator<Item = &'static Slot> {
     (0..SLOTS).map(move |i| &TABLE[(home(ctx) + i) % SLOTS])
 }
 
+#[inline]
 fn find(ctx: usize) -> Option<&'static Slot> {
     if ctx == 0 || ctx & PAGE_MASK != 0 {
         return None;
     }
+    let first = &TABLE[home(ctx)];
+    if first.key.load(Ordering::Acquire) == ctx {
+        return Some(first);
+    }
+    find_further(ctx)
+}
+
+#[cold]
+fn find_further(ctx: usize) -> Option<&'static Slot> {
     probe(ctx)
         .map(|slot| (slot, slot.key.load(Ordering::Acquire)))
         .take_while(|&(_, key)| key != EMPTY)
@@ -66,10 +85,10 @@ fn find(ctx: usize) -> Option<&'static Slot> {
 
 /// `io_setup`: the kernel creates the context and maps its ring; we record it.
 pub fn setup(maxevents: c_int, ctxp: usize) -> Result<c_int, Errno> {
-    stats::init();
+    runtime::init();
     // SAFETY: the kernel checks ctxp before it writes the new context id there.
     let result = unsafe { sys::io_setup(maxevents, ctxp) }?;
-    if !stats::force_syscall() {
+    if !runtime::force_syscall() {
         // SAFETY: the kernel just wrote the id to *ctxp, so it is readable,
         // and the id is the address of the ring it mapped.
         unsafe { register((ctxp as *const usize).read()) };
@@ -100,12 +119,19 @@ unsafe fn register(ctx: usize) {
     // SAFETY: the kernel mapped the ring at ctx, page-aligned, header first.
     let header = unsafe { &*(ctx as *const RingHeader) };
     let nr = header.nr.load(Ordering::Relaxed);
+    // SAFETY: the kernel sized the mapping for the `nr` it wrote.
+    if unsafe { Ring::attach(header, nr) }.is_none() {
+        return; // not a ring we understand (e.g. gVisor's zero page)
+    }
     // A stale entry for the same address (a ring that was mremapped away) is reused.
     let slot = find(ctx).or_else(|| {
         probe(ctx).find(|slot| {
             let key = slot.key.load(Ordering::Relaxed);
             (key == EMPTY || key == TOMBSTONE)
-                && slot.key.compare_exchange(key, ctx, Ordering::AcqRel, Ordering::Relaxed).is_ok()
+                && slot
+                    .key
+                    .compare_exchange(key, ctx, Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok()
         })
     });
     if let Some(slot) = slot {
@@ -121,20 +147,114 @@ pub fn forget_all() {
         slot.state.store(DEAD, Ordering::Relaxed);
         slot.key.store(EMPTY, Ordering::Relaxed);
     }
+    hazard::forget_other_threads();
+}
+
+/// A live context whose ring this thread may read: `io_destroy` waits for
+/// the claim to be dropped before the kernel unmaps the ring.
+pub struct Pinned {
+    slot: &'static Slot,
+    ctx: usize,
+    _hazard: Hazard,
+}
+
+/// Pins `ctx` if it is a live context of ours; `None` sends the caller to the
+/// kernel, which answers for unknown, dead and inherited contexts.
+#[inline]
+pub fn pin(ctx: usize) -> Option<Pinned> {
+    let hazard = hazard::protect(ctx)?;
+    let slot = find(ctx)?;
+    // Checked after the claim is published, so a destroyer either sees the
+    // claim or has already marked the slot (or recycled it for another ring).
+    let live =
+        slot.state.load(Ordering::Acquire) & DEAD == 0 && slot.key.load(Ordering::Acquire) == ctx;
+    live.then_some(Pinned {
+        slot,
+        ctx,
+        _hazard: hazard,
+    })
+}
+
+impl Pinned {
+    #[inline]
+    fn header(&self) -> &RingHeader {
+        // SAFETY: the context is live and our claim keeps io_destroy from
+        // unmapping its ring, which starts with the header.
+        unsafe { &*(self.ctx as *const RingHeader) }
+    }
+
+    /// Whether the ring is empty, read without taking it from other consumers.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        let header = self.header();
+        let tail = header.tail.load(Ordering::Acquire);
+        header.head.load(Ordering::Relaxed) == tail
+            && header.magic.load(Ordering::Relaxed) == crate::ring::MAGIC
+    }
+
+    /// Joins the consumers of the ring: alone in user space if nobody else
+    /// consumes it, else through the kernel.
+    pub fn consume(self) -> Consumer {
+        let slot = self.slot;
+        let mut spins = 0u32;
+        loop {
+            let state = slot.state.load(Ordering::Relaxed);
+            let next = match state {
+                _ if state & DEAD != 0 => return Consumer::Kernel(None),
+                _ if state & USER != 0 => {
+                    spins += 1;
+                    if spins % 64 == 0 {
+                        std::thread::yield_now();
+                    } else {
+                        core::hint::spin_loop();
+                    }
+                    continue;
+                }
+                0 => USER,
+                _ => state + 1,
+            };
+            if slot
+                .state
+                .compare_exchange_weak(state, next, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+            {
+                continue;
+            }
+            if next != USER {
+                return Consumer::Kernel(Some(KernelReap { slot }));
+            }
+            let nr = slot.nr.load(Ordering::Relaxed);
+            // SAFETY: the claim in `self`, which moves into the UserReap, keeps
+            // the ring mapped for as long as the Ring is used; the kernel
+            // mapped `nr` events after the header.
+            let header: &'static RingHeader = unsafe { &*(self.ctx as *const RingHeader) };
+            // SAFETY: as above.
+            return match unsafe { Ring::attach(header, nr) } {
+                Some(ring) => Consumer::User(UserReap {
+                    ring,
+                    _pinned: self,
+                }),
+                None => {
+                    slot.state.store(1, Ordering::Release);
+                    Consumer::Kernel(Some(KernelReap { slot }))
+                }
+            };
+        }
+    }
 }
 
 /// How a consumer may read completions of one context.
-pub enum Consumer<'a> {
+pub enum Consumer {
     /// Alone on a live ring in user space, until dropped.
-    User(UserReap<'a>),
+    User(UserReap),
     /// Through the kernel; the guard (if any) keeps user-space reapers out.
     Kernel(Option<KernelReap>),
 }
 
 /// Exclusive user-space access to one ring.
-pub struct UserReap<'a> {
-    slot: &'static Slot,
-    pub ring: Ring<'a>,
+pub struct UserReap {
+    pub ring: Ring<'static>,
+    _pinned: Pinned,
 }
 
 /// Membership of the set of threads reaping through the syscall.
@@ -142,10 +262,10 @@ pub struct KernelReap {
     slot: &'static Slot,
 }
 
-impl Drop for UserReap<'_> {
+impl Drop for UserReap {
     fn drop(&mut self) {
         // Nobody else changes the state while USER is set.
-        self.slot.state.store(0, Ordering::Release);
+        self._pinned.slot.state.store(0, Ordering::Release);
     }
 }
 
@@ -155,79 +275,31 @@ impl Drop for KernelReap {
     }
 }
 
-impl<'a> UserReap<'a> {
+impl UserReap {
     /// Turns this user-space reaper into a kernel one, without a gap in which
-    /// another thread could consume in user space.
+    /// another thread could consume in user space. The ring claim is dropped:
+    /// a thread asleep in the kernel must not hold up io_destroy.
     pub fn into_kernel(self) -> KernelReap {
-        let slot = self.slot;
-        core::mem::forget(self);
+        let slot = self._pinned.slot;
         slot.state.store(1, Ordering::Release);
+        // The Drop above would reset the state to 0; the claim goes with `rest`.
+        let rest = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `rest` is never used or dropped again; this moves the claim out once.
+        drop(unsafe { core::ptr::read(&rest._pinned) });
         KernelReap { slot }
     }
 }
 
-/// Joins the consumers of `ctx`: in user space if nobody else consumes it,
-/// else through the kernel. Unknown and dying contexts go to the kernel
-/// unguarded, and the kernel answers for them.
-pub fn consumer(ctx: usize) -> Consumer<'static> {
-    let Some(slot) = find(ctx) else { return Consumer::Kernel(None) };
-    let mut spins = 0u32;
+/// `io_destroy`, with the ring protected: user-space readers are finished
+/// and shut out before the kernel unmaps it, and the slot is freed only
+/// after every thread that was waiting in the kernel has come back.
+pub fn destroy(ctx: usize) -> Result<c_int, Errno> {
+    let Some(slot) = find(ctx) else {
+        return sys::io_destroy(ctx);
+    };
     loop {
         let state = slot.state.load(Ordering::Relaxed);
-        let next = match state {
-            _ if state & DEAD != 0 => return Consumer::Kernel(None),
-            _ if state & USER != 0 => {
-                spins += 1;
-                if spins % 64 == 0 {
-                    std::thread::yield_now();
-                } else {
-                    core::hint::spin_loop();
-                }
-                continue;
-            }
-            0 => USER,
-            _ => state + 1,
-        };
-        if slot.state.compare_exchange_weak(state, next, Ordering::Acquire, Ordering::Relaxed).is_err() {
-            continue;
-        }
-        // The slot may have been recycled for another address since `find`.
-        if slot.key.load(Ordering::Acquire) != ctx {
-            if next == USER {
-                slot.state.store(0, Ordering::Release);
-            } else {
-                slot.state.fetch_sub(1, Ordering::Release);
-            }
-            return Consumer::Kernel(None);
-        }
-        if next != USER {
-            debug_assert!(next & KERNEL_COUNT != 0);
-            return Consumer::Kernel(Some(KernelReap { slot }));
-        }
-        let nr = slot.nr.load(Ordering::Relaxed);
-        // SAFETY: the slot is live (not DEAD) and we hold USER, so io_destroy
-        // cannot unmap the ring until we drop it; the kernel mapped `nr` events.
-        let header = unsafe { &*(ctx as *const RingHeader) };
-        // SAFETY: as above.
-        return match unsafe { Ring::attach(header, nr) } {
-            Some(ring) => Consumer::User(UserReap { slot, ring }),
-            None => {
-                slot.state.store(1, Ordering::Release);
-                Consumer::Kernel(Some(KernelReap { slot }))
-            }
-        };
-    }
-}
-
-/// `io_destroy`, with the ring protected: user-space reapers are finished and
-/// shut out before the kernel unmaps it, and the slot is freed only after
-/// every thread that was waiting in the kernel has come back.
-pub fn destroy(ctx: usize) -> Result<c_int, Errno> {
-    let Some(slot) = find(ctx) else { return sys::io_destroy(ctx) };
-    let mut marked = false;
-    while !marked {
-        let state = slot.state.load(Ordering::Relaxed);
-        if state & DEAD != 0 {
+        if state & DEAD != 0 || slot.key.load(Ordering::Relaxed) != ctx {
             // Another thread is destroying it; the kernel answers this one.
             return sys::io_destroy(ctx);
         }
@@ -235,11 +307,15 @@ pub fn destroy(ctx: usize) -> Result<c_int, Errno> {
             std::thread::yield_now();
             continue;
         }
-        marked = slot
+        if slot
             .state
-            .compare_exchange_weak(state, state | DEAD, Ordering::AcqRel, Ordering::Relaxed)
-            .is_ok();
+            .compare_exchange_weak(state, state | DEAD, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok()
+        {
+            break;
+        }
     }
+    hazard::wait_for_readers(ctx);
     let result = sys::io_destroy(ctx);
     // The kernel wakes its waiters when it kills the context.
     while slot.state.load(Ordering::Acquire) & KERNEL_COUNT != 0 {

@@ -16,8 +16,9 @@
 pub mod abi;
 pub mod capi;
 pub mod contexts;
+pub mod hazard;
 pub mod prep;
 pub mod reap;
 pub mod ring;
-pub mod stats;
+pub mod runtime;
 pub mod sys;

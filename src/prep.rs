@@ -25,7 +25,14 @@ impl iocb {
     }
 
     /// `io_prep_pread` / `io_prep_pwrite`.
-    pub fn prep_rw(&mut self, opcode: io_iocb_cmd, fd: c_int, buf: *mut c_void, count: usize, offset: c_longlong) {
+    pub fn prep_rw(
+        &mut self,
+        opcode: io_iocb_cmd,
+        fd: c_int,
+        buf: *mut c_void,
+        count: usize,
+        offset: c_longlong,
+    ) {
         self.reset(fd, opcode);
         self.set_common(buf, count as c_ulong, offset);
     }

@@ -4,8 +4,8 @@
 //! context is not one we can read).
 
 use crate::abi::io_event;
-use crate::contexts::{self, Consumer};
-use crate::stats;
+use crate::contexts::{self, Consumer, Pinned};
+use crate::runtime;
 use crate::sys::{self, plausible, Errno};
 use core::ffi::{c_int, c_long};
 use core::mem::MaybeUninit;
@@ -20,6 +20,7 @@ pub enum Wait {
 }
 
 /// One `io_getevents`-style request, with the caller's pointers as addresses.
+#[derive(Clone, Copy)]
 pub struct Request {
     pub ctx: usize,
     pub min_nr: c_long,
@@ -30,21 +31,30 @@ pub struct Request {
 }
 
 impl Request {
-    fn syscall(&self) -> Result<c_int, Errno> {
-        stats::count_kernel_reap();
+    #[inline(never)]
+    fn syscall(self) -> Result<c_int, Errno> {
+        runtime::count_kernel_reap();
         // SAFETY: the caller's pointers go to the kernel, which checks them.
         unsafe {
             match self.wait {
-                Wait::Plain => sys::io_getevents(self.ctx, self.min_nr, self.nr, self.events, self.timeout),
-                Wait::WithSigmask(mask) => {
-                    sys::io_pgetevents(self.ctx, self.min_nr, self.nr, self.events, self.timeout, mask)
+                Wait::Plain => {
+                    sys::io_getevents(self.ctx, self.min_nr, self.nr, self.events, self.timeout)
                 }
+                Wait::WithSigmask(mask) => sys::io_pgetevents(
+                    self.ctx,
+                    self.min_nr,
+                    self.nr,
+                    self.events,
+                    self.timeout,
+                    mask,
+                ),
             }
         }
     }
 
     /// Whether the timeout is exactly zero. Only called once `plausible`
     /// passed, and only dereferenced as the C contract allows.
+    #[inline]
     fn zero_timeout(&self) -> bool {
         if self.timeout == 0 {
             return false;
@@ -55,20 +65,34 @@ impl Request {
         ts.tv_sec == 0 && ts.tv_nsec == 0
     }
 
-    /// Serves the request.
-    pub fn run(&self) -> Result<c_int, Errno> {
-        let consumer = contexts::consumer(self.ctx);
-        let reaper = match consumer {
-            Consumer::Kernel(_guard) => return self.syscall(),
-            Consumer::User(reaper) => reaper,
+    /// Serves the request. This is the hot path, kept small enough to
+    /// inline into the entry points: the empty-ring answer takes no lock.
+    #[inline(always)]
+    pub fn run(self) -> Result<c_int, Errno> {
+        let Some(pinned) = contexts::pin(self.ctx) else {
+            return self.syscall();
         };
         // The kernel's own order of checks: the timeout pointer, then the counts.
         if self.timeout != 0 && !plausible(self.timeout, size_of::<libc::timespec>()) {
             return Err(Errno::EFAULT);
         }
-        if self.min_nr < 0 || self.min_nr > self.nr {
+        if !(0..=self.nr).contains(&self.min_nr) {
             return Err(Errno::EINVAL);
         }
+        if pinned.is_empty() && (self.min_nr == 0 || self.zero_timeout()) {
+            runtime::count_user_reap();
+            return Ok(0);
+        }
+        self.reap(pinned)
+    }
+
+    /// Takes events from a ring that had some, or waits in the kernel.
+    #[inline(never)]
+    fn reap(self, pinned: Pinned) -> Result<c_int, Errno> {
+        let reaper = match pinned.consume() {
+            Consumer::Kernel(_guard) => return self.syscall(),
+            Consumer::User(reaper) => reaper,
+        };
         let available = reaper.ring.available();
         if available < self.min_nr as usize && !self.zero_timeout() {
             let _guard = reaper.into_kernel();
@@ -76,16 +100,18 @@ impl Request {
         }
         let count = available.min(self.nr as usize);
         if count == 0 {
-            stats::count_user_reap();
+            runtime::count_user_reap();
             return Ok(0);
         }
         if !plausible(self.events, count * size_of::<io_event>()) {
             return Err(Errno::EFAULT);
         }
         // SAFETY: the C contract makes `events` writable for `nr` >= count events.
-        let out = unsafe { core::slice::from_raw_parts_mut(self.events as *mut MaybeUninit<io_event>, count) };
+        let out = unsafe {
+            core::slice::from_raw_parts_mut(self.events as *mut MaybeUninit<io_event>, count)
+        };
         let copied = reaper.ring.consume(out);
-        stats::count_user_reap();
+        runtime::count_user_reap();
         Ok(copied as c_int)
     }
 }
@@ -95,7 +121,10 @@ impl Request {
 /// Returns 0 once the ring is empty, or the error that stopped it.
 pub fn run_callbacks(ctx: usize, mut call: impl FnMut(&io_event)) -> Result<c_int, Errno> {
     const BATCH: usize = 32;
-    let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     let mut batch = [MaybeUninit::<io_event>::uninit(); BATCH];
     loop {
         let request = Request {

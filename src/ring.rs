@@ -49,7 +49,12 @@ impl<'a> Ring<'a> {
             && header.nr.load(Ordering::Relaxed) == trusted_nr
             && head < trusted_nr
             && tail < trusted_nr;
-        sane.then_some(Ring { header, nr: trusted_nr, head, tail })
+        sane.then_some(Ring {
+            header,
+            nr: trusted_nr,
+            head,
+            tail,
+        })
     }
 
     /// How many events are ready.
@@ -77,7 +82,9 @@ impl<'a> Ring<'a> {
     }
 
     fn event_ptr(&self, index: u32) -> *const io_event {
-        let events = (self.header as *const RingHeader).wrapping_add(1).cast::<io_event>();
+        let events = (self.header as *const RingHeader)
+            .wrapping_add(1)
+            .cast::<io_event>();
         events.wrapping_add(index as usize)
     }
 }
@@ -93,7 +100,9 @@ mod tests {
 
     impl FakeRing {
         fn new(nr: u32) -> FakeRing {
-            let mut ring = FakeRing { words: vec![0; 4 + 4 * nr as usize] };
+            let mut ring = FakeRing {
+                words: vec![0; 4 + 4 * nr as usize],
+            };
             let h = ring.header();
             h.nr.store(nr, Ordering::Relaxed);
             h.magic.store(MAGIC, Ordering::Relaxed);
@@ -126,7 +135,10 @@ mod tests {
         let mut out = vec![MaybeUninit::uninit(); max];
         let n = ring.ring().unwrap().consume(&mut out);
         // SAFETY: consume initialised the first n.
-        out[..n].iter().map(|e| unsafe { e.assume_init().data as u64 }).collect()
+        out[..n]
+            .iter()
+            .map(|e| unsafe { e.assume_init().data as u64 })
+            .collect()
     }
 
     #[test]
@@ -174,15 +186,24 @@ mod tests {
         assert_eq!(ring.ring().unwrap().consume(&mut out), 1);
         // SAFETY: consume initialised it.
         let ev = unsafe { out[0].assume_init() };
-        assert_eq!((ev.data as u64, ev.obj as u64, ev.res, ev.res2), (7, 8, 14, 0));
+        assert_eq!(
+            (ev.data as u64, ev.obj as u64, ev.res, ev.res2),
+            (7, 8, 14, 0)
+        );
     }
 
     #[test]
     fn corrupt_headers_are_refused() {
         let corruptions: [(fn(&RingHeader), &str); 7] = [
             (|h| h.magic.store(0, Ordering::Relaxed), "magic"),
-            (|h| h.incompat_features.store(1, Ordering::Relaxed), "incompat"),
-            (|h| h.header_length.store(64, Ordering::Relaxed), "header_length"),
+            (
+                |h| h.incompat_features.store(1, Ordering::Relaxed),
+                "incompat",
+            ),
+            (
+                |h| h.header_length.store(64, Ordering::Relaxed),
+                "header_length",
+            ),
             (|h| h.nr.store(1 << 30, Ordering::Relaxed), "nr grown"),
             (|h| h.nr.store(0, Ordering::Relaxed), "nr zero"),
             (|h| h.head.store(8, Ordering::Relaxed), "head"),

@@ -22,8 +22,11 @@ const LAST_USER_ADDRESS: usize = isize::MAX as usize;
 /// Whether `len` bytes at `addr` could be user memory. What the library
 /// itself would dereference is checked with this first, so that NULL, the
 /// first page and kernel addresses get the kernel's -EFAULT, not a SIGSEGV.
+#[inline]
 pub fn plausible(addr: usize, len: usize) -> bool {
-    addr >= FIRST_USER_ADDRESS && addr.checked_add(len).is_some_and(|end| end <= LAST_USER_ADDRESS)
+    const SPAN: usize = LAST_USER_ADDRESS - FIRST_USER_ADDRESS;
+    // An address below the first page wraps around to a huge value.
+    len <= SPAN && addr.wrapping_sub(FIRST_USER_ADDRESS) <= SPAN - len
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -52,7 +55,11 @@ unsafe fn raw_syscall(nr: c_long, args: [usize; 6]) -> isize {
     let saved = unsafe { *errno };
     // SAFETY: the caller upholds the syscall's own contract.
     let ret = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]) };
-    let ret = if ret == -1 { -(unsafe { *errno }) as isize } else { ret as isize };
+    let ret = if ret == -1 {
+        -(unsafe { *errno }) as isize
+    } else {
+        ret as isize
+    };
     // SAFETY: as above.
     unsafe { *errno = saved };
     ret
@@ -145,8 +152,18 @@ pub unsafe fn io_pgetevents(
     timeout: usize,
     sigmask: usize,
 ) -> Result<c_int, Errno> {
-    let sigset = crate::abi::io_sigset { ss: sigmask as _, ss_len: KERNEL_SIGSET_BYTES };
-    let args = [ctx, min_nr as usize, nr as usize, events, timeout, &sigset as *const _ as usize];
+    let sigset = crate::abi::io_sigset {
+        ss: sigmask as _,
+        ss_len: KERNEL_SIGSET_BYTES,
+    };
+    let args = [
+        ctx,
+        min_nr as usize,
+        nr as usize,
+        events,
+        timeout,
+        &sigset as *const _ as usize,
+    ];
     // SAFETY: forwarded contract; `sigset` outlives the call.
     unsafe { syscall(SYS_IO_PGETEVENTS, args) }
 }

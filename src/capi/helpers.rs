@@ -16,33 +16,73 @@ unsafe fn with_iocb(cb: *mut iocb, f: impl FnOnce(&mut iocb)) {
 
 /// Prepares a read of `count` bytes at `offset` into `buf`.
 #[no_mangle]
-pub unsafe extern "C" fn io_prep_pread(cb: *mut iocb, fd: c_int, buf: *mut c_void, count: usize, offset: c_longlong) {
+pub unsafe extern "C" fn io_prep_pread(
+    cb: *mut iocb,
+    fd: c_int,
+    buf: *mut c_void,
+    count: usize,
+    offset: c_longlong,
+) {
     // SAFETY: forwarded contract.
-    unsafe { with_iocb(cb, |cb| cb.prep_rw(io_iocb_cmd::IO_CMD_PREAD, fd, buf, count, offset)) }
+    unsafe {
+        with_iocb(cb, |cb| {
+            cb.prep_rw(io_iocb_cmd::IO_CMD_PREAD, fd, buf, count, offset)
+        })
+    }
 }
 versioned!(io_prep_pread, "LIBAIO_RS_0.3.113");
 
 /// Prepares a write of `count` bytes at `offset` from `buf`.
 #[no_mangle]
-pub unsafe extern "C" fn io_prep_pwrite(cb: *mut iocb, fd: c_int, buf: *mut c_void, count: usize, offset: c_longlong) {
+pub unsafe extern "C" fn io_prep_pwrite(
+    cb: *mut iocb,
+    fd: c_int,
+    buf: *mut c_void,
+    count: usize,
+    offset: c_longlong,
+) {
     // SAFETY: forwarded contract.
-    unsafe { with_iocb(cb, |cb| cb.prep_rw(io_iocb_cmd::IO_CMD_PWRITE, fd, buf, count, offset)) }
+    unsafe {
+        with_iocb(cb, |cb| {
+            cb.prep_rw(io_iocb_cmd::IO_CMD_PWRITE, fd, buf, count, offset)
+        })
+    }
 }
 versioned!(io_prep_pwrite, "LIBAIO_RS_0.3.113");
 
 /// Prepares a vectored read.
 #[no_mangle]
-pub unsafe extern "C" fn io_prep_preadv(cb: *mut iocb, fd: c_int, iov: *const iovec, iovcnt: c_int, offset: c_longlong) {
+pub unsafe extern "C" fn io_prep_preadv(
+    cb: *mut iocb,
+    fd: c_int,
+    iov: *const iovec,
+    iovcnt: c_int,
+    offset: c_longlong,
+) {
     // SAFETY: forwarded contract.
-    unsafe { with_iocb(cb, |cb| cb.prep_rwv(io_iocb_cmd::IO_CMD_PREADV, fd, iov, iovcnt, offset, 0)) }
+    unsafe {
+        with_iocb(cb, |cb| {
+            cb.prep_rwv(io_iocb_cmd::IO_CMD_PREADV, fd, iov, iovcnt, offset, 0)
+        })
+    }
 }
 versioned!(io_prep_preadv, "LIBAIO_RS_0.3.113");
 
 /// Prepares a vectored write.
 #[no_mangle]
-pub unsafe extern "C" fn io_prep_pwritev(cb: *mut iocb, fd: c_int, iov: *const iovec, iovcnt: c_int, offset: c_longlong) {
+pub unsafe extern "C" fn io_prep_pwritev(
+    cb: *mut iocb,
+    fd: c_int,
+    iov: *const iovec,
+    iovcnt: c_int,
+    offset: c_longlong,
+) {
     // SAFETY: forwarded contract.
-    unsafe { with_iocb(cb, |cb| cb.prep_rwv(io_iocb_cmd::IO_CMD_PWRITEV, fd, iov, iovcnt, offset, 0)) }
+    unsafe {
+        with_iocb(cb, |cb| {
+            cb.prep_rwv(io_iocb_cmd::IO_CMD_PWRITEV, fd, iov, iovcnt, offset, 0)
+        })
+    }
 }
 versioned!(io_prep_pwritev, "LIBAIO_RS_0.3.113");
 
@@ -57,7 +97,11 @@ pub unsafe extern "C" fn io_prep_preadv2(
     flags: c_int,
 ) {
     // SAFETY: forwarded contract.
-    unsafe { with_iocb(cb, |cb| cb.prep_rwv(io_iocb_cmd::IO_CMD_PREADV, fd, iov, iovcnt, offset, flags)) }
+    unsafe {
+        with_iocb(cb, |cb| {
+            cb.prep_rwv(io_iocb_cmd::IO_CMD_PREADV, fd, iov, iovcnt, offset, flags)
+        })
+    }
 }
 versioned!(io_prep_preadv2, "LIBAIO_RS_0.3.113");
 
@@ -72,7 +116,11 @@ pub unsafe extern "C" fn io_prep_pwritev2(
     flags: c_int,
 ) {
     // SAFETY: forwarded contract.
-    unsafe { with_iocb(cb, |cb| cb.prep_rwv(io_iocb_cmd::IO_CMD_PWRITEV, fd, iov, iovcnt, offset, flags)) }
+    unsafe {
+        with_iocb(cb, |cb| {
+            cb.prep_rwv(io_iocb_cmd::IO_CMD_PWRITEV, fd, iov, iovcnt, offset, flags)
+        })
+    }
 }
 versioned!(io_prep_pwritev2, "LIBAIO_RS_0.3.113");
 
@@ -117,7 +165,12 @@ pub unsafe extern "C" fn io_set_eventfd(cb: *mut iocb, eventfd: c_int) {
 versioned!(io_set_eventfd, "LIBAIO_RS_0.3.113");
 
 /// Prepares `cb` with `prep` and the callback, then submits it alone.
-unsafe fn submit_one(ctx: io_context_t, mut cb: *mut iocb, callback: io_callback_t, prep: impl FnOnce(&mut iocb)) -> c_int {
+unsafe fn submit_one(
+    ctx: io_context_t,
+    mut cb: *mut iocb,
+    callback: io_callback_t,
+    prep: impl FnOnce(&mut iocb),
+) -> c_int {
     // SAFETY: forwarded contract.
     unsafe {
         with_iocb(cb, |cb| {
@@ -130,7 +183,13 @@ unsafe fn submit_one(ctx: io_context_t, mut cb: *mut iocb, callback: io_callback
 
 /// `io_prep_poll` + `io_set_callback` + `io_submit` of that one iocb.
 #[no_mangle]
-pub unsafe extern "C" fn io_poll(ctx: io_context_t, cb: *mut iocb, callback: io_callback_t, fd: c_int, events: c_int) -> c_int {
+pub unsafe extern "C" fn io_poll(
+    ctx: io_context_t,
+    cb: *mut iocb,
+    callback: io_callback_t,
+    fd: c_int,
+    events: c_int,
+) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { submit_one(ctx, cb, callback, |cb| cb.prep_poll(fd, events)) }
 }
@@ -138,16 +197,34 @@ versioned!(io_poll, "LIBAIO_RS_0.3.113");
 
 /// `io_prep_fsync` + `io_set_callback` + `io_submit` of that one iocb.
 #[no_mangle]
-pub unsafe extern "C" fn io_fsync(ctx: io_context_t, cb: *mut iocb, callback: io_callback_t, fd: c_int) -> c_int {
+pub unsafe extern "C" fn io_fsync(
+    ctx: io_context_t,
+    cb: *mut iocb,
+    callback: io_callback_t,
+    fd: c_int,
+) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { submit_one(ctx, cb, callback, |cb| cb.prep_sync(io_iocb_cmd::IO_CMD_FSYNC, fd)) }
+    unsafe {
+        submit_one(ctx, cb, callback, |cb| {
+            cb.prep_sync(io_iocb_cmd::IO_CMD_FSYNC, fd)
+        })
+    }
 }
 versioned!(io_fsync, "LIBAIO_RS_0.3.113");
 
 /// `io_prep_fdsync` + `io_set_callback` + `io_submit` of that one iocb.
 #[no_mangle]
-pub unsafe extern "C" fn io_fdsync(ctx: io_context_t, cb: *mut iocb, callback: io_callback_t, fd: c_int) -> c_int {
+pub unsafe extern "C" fn io_fdsync(
+    ctx: io_context_t,
+    cb: *mut iocb,
+    callback: io_callback_t,
+    fd: c_int,
+) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { submit_one(ctx, cb, callback, |cb| cb.prep_sync(io_iocb_cmd::IO_CMD_FDSYNC, fd)) }
+    unsafe {
+        submit_one(ctx, cb, callback, |cb| {
+            cb.prep_sync(io_iocb_cmd::IO_CMD_FDSYNC, fd)
+        })
+    }
 }
 versioned!(io_fdsync, "LIBAIO_RS_0.3.113");

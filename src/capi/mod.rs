@@ -24,7 +24,14 @@ fn to_c(result: Result<c_int, Errno>) -> c_int {
 /// default version `$node`: `name@@node`. `@@@` renames instead of aliasing.
 macro_rules! versioned {
     ($name:ident, $node:literal) => {
-        core::arch::global_asm!(concat!(".symver ", stringify!($name), ", ", stringify!($name), "@@@", $node));
+        core::arch::global_asm!(concat!(
+            ".symver ",
+            stringify!($name),
+            ", ",
+            stringify!($name),
+            "@@@",
+            $node
+        ));
     };
 }
 use versioned;

@@ -48,6 +48,17 @@ pub unsafe extern "C" fn io_queue_wait(ctx: io_context_t, timeout: *mut timespec
 versioned!(io_queue_wait, "LIBAIO_0.4");
 
 /// The body shared by both versions of `io_queue_wait`.
-pub(super) fn queue_wait(ctx: io_context_t, timeout: *const timespec) -> Result<c_int, crate::sys::Errno> {
-    Request { ctx: ctx as usize, min_nr: 0, nr: 0, events: 0, timeout: timeout as usize, wait: Wait::Plain }.run()
+pub(super) fn queue_wait(
+    ctx: io_context_t,
+    timeout: *const timespec,
+) -> Result<c_int, crate::sys::Errno> {
+    Request {
+        ctx: ctx as usize,
+        min_nr: 0,
+        nr: 0,
+        events: 0,
+        timeout: timeout as usize,
+        wait: Wait::Plain,
+    }
+    .run()
 }

@@ -35,7 +35,11 @@ versioned!(io_submit, "LIBAIO_0.1");
 /// Attempts to cancel a request. On current kernels success is -EINPROGRESS
 /// and the completion arrives in the ring; `evt` is not written.
 #[no_mangle]
-pub unsafe extern "C" fn io_cancel(ctx: io_context_t, iocb: *mut iocb, evt: *mut io_event) -> c_int {
+pub unsafe extern "C" fn io_cancel(
+    ctx: io_context_t,
+    iocb: *mut iocb,
+    evt: *mut io_event,
+) -> c_int {
     // SAFETY: the kernel checks both pointers.
     to_c(unsafe { sys::io_cancel(ctx as usize, iocb as usize, evt as usize) })
 }

@@ -1,5 +1,6 @@
-//! Run-time switches read from the environment, and the optional counters
-//! of reaping calls served in user space versus by the kernel.
+//! Process-wide set-up: switches read from the environment, the fork
+//! handler, and the optional counters of reaping calls served in user space
+//! versus by the kernel.
 //!
 //! - `LIBAIO_RS_FORCE_SYSCALL=1`: never read the ring; every call makes its
 //!   syscall (for strace, valgrind, rr).
@@ -18,11 +19,13 @@ fn env_flag(name: &str) -> bool {
     std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
-/// Reads the switches and installs the fork handler; idempotent and cheap
-/// after the first call. Called before the first context is registered.
+/// Reads the switches, installs the fork handler and registers for
+/// membarrier; idempotent and cheap after the first call. Called before the
+/// first context is registered.
 pub fn init() {
     INIT.call_once(|| {
-        FORCE_SYSCALL.store(env_flag("LIBAIO_RS_FORCE_SYSCALL"), Ordering::Relaxed);
+        let fast_path = crate::hazard::init() && !env_flag("LIBAIO_RS_FORCE_SYSCALL");
+        FORCE_SYSCALL.store(!fast_path, Ordering::Relaxed);
         if env_flag("LIBAIO_RS_STATS") {
             COUNTING.store(true, Ordering::Relaxed);
             // SAFETY: registering a plain extern "C" fn with no captured state.
@@ -35,6 +38,9 @@ pub fn init() {
 
 extern "C" fn after_fork_in_child() {
     crate::contexts::forget_all();
+    if !crate::hazard::init() {
+        FORCE_SYSCALL.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Whether the user-space fast path is switched off.
@@ -43,6 +49,7 @@ pub fn force_syscall() -> bool {
 }
 
 /// Counts a reaping call served from the ring without a syscall.
+#[inline]
 pub fn count_user_reap() {
     if COUNTING.load(Ordering::Relaxed) {
         USER_REAPS.fetch_add(1, Ordering::Relaxed);
@@ -50,6 +57,7 @@ pub fn count_user_reap() {
 }
 
 /// Counts a reaping call that went to the kernel.
+#[inline]
 pub fn count_kernel_reap() {
     if COUNTING.load(Ordering::Relaxed) {
         KERNEL_REAPS.fetch_add(1, Ordering::Relaxed);

@@ -1,0 +1,160 @@
+//! Hazard cells: how a thread reading a ring without a lock keeps
+//! `io_destroy` from unmapping it underneath.
+//!
+//! A reader publishes the ring address in its own cell, then checks that the
+//! context is still live. `io_destroy` marks the context dead, makes every
+//! thread's earlier stores visible with `membarrier`, and waits until no cell
+//! holds the address. The reader side is two plain stores and no atomic
+//! read-modify-write, which keeps an empty-ring poll as cheap as upstream's.
+//! Without `membarrier` (old kernels, sandboxes) the fast path is off.
+
+use core::cell::Cell;
+use core::sync::atomic::{compiler_fence, fence, AtomicUsize, Ordering};
+
+const CELLS: usize = 256;
+const UNCLAIMED: usize = usize::MAX;
+
+#[repr(align(64))]
+struct HazardCell {
+    /// The thread that owns this cell (see `thread_id`), or 0.
+    owner: AtomicUsize,
+    ring: AtomicUsize,
+}
+
+#[allow(clippy::declare_interior_mutable_const)]
+const FREE: HazardCell = HazardCell {
+    owner: AtomicUsize::new(0),
+    ring: AtomicUsize::new(0),
+};
+static CELLS_TABLE: [HazardCell; CELLS] = [FREE; CELLS];
+
+thread_local! {
+    /// Gives the thread's cell back when the thread exits. Touched only when
+    /// a cell is claimed: a thread-local access is a call in a shared library.
+    static RELEASE_AT_EXIT: ReleaseAtExit = const { ReleaseAtExit(Cell::new(UNCLAIMED)) };
+}
+
+struct ReleaseAtExit(Cell<usize>);
+
+impl Drop for ReleaseAtExit {
+    fn drop(&mut self) {
+        if let Some(cell) = CELLS_TABLE.get(self.0.get()) {
+            cell.ring.store(0, Ordering::Relaxed);
+            cell.owner.store(0, Ordering::Release);
+        }
+    }
+}
+
+/// A non-zero value unique to the running thread, read without a call: the
+/// thread pointer, which on x86_64 glibc and musl points to itself.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn thread_id() -> usize {
+    let id: usize;
+    // SAFETY: reads the TCB's self pointer at %fs:0; no side effects.
+    unsafe {
+        core::arch::asm!("mov {}, qword ptr fs:[0]", out(reg) id, options(nostack, readonly, preserves_flags))
+    };
+    id
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn thread_id() -> usize {
+    RELEASE_AT_EXIT.with(|r| r as *const ReleaseAtExit as usize)
+}
+
+fn membarrier(cmd: libc::c_int) -> bool {
+    // SAFETY: membarrier takes no pointers.
+    unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0, 0) == 0 }
+}
+
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_int = 1 << 3;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_int = 1 << 4;
+
+/// Registers for expedited `membarrier` (again in a forked child, which has
+/// a new address space). Without it no ring may be read in user space.
+#[must_use]
+pub fn init() -> bool {
+    membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)
+}
+
+/// In a forked child only the forking thread exists: free every other cell.
+pub fn forget_other_threads() {
+    let me = thread_id();
+    for cell in &CELLS_TABLE {
+        cell.ring.store(0, Ordering::Relaxed);
+        if cell.owner.load(Ordering::Relaxed) != me {
+            cell.owner.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+fn home(thread: usize) -> usize {
+    (thread >> 6).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (usize::BITS - 8)
+}
+
+#[inline]
+fn my_cell() -> Option<&'static HazardCell> {
+    let me = thread_id();
+    let cell = &CELLS_TABLE[home(me) % CELLS];
+    if cell.owner.load(Ordering::Relaxed) == me {
+        return Some(cell);
+    }
+    claim_cell(me)
+}
+
+#[cold]
+fn claim_cell(me: usize) -> Option<&'static HazardCell> {
+    let probe = || (0..CELLS).map(|i| (home(me) + i) % CELLS);
+    if let Some(index) = probe().find(|&i| CELLS_TABLE[i].owner.load(Ordering::Relaxed) == me) {
+        return Some(&CELLS_TABLE[index]);
+    }
+    let index = probe().find(|&i| {
+        CELLS_TABLE[i]
+            .owner
+            .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    })?;
+    RELEASE_AT_EXIT.with(|r| r.0.set(index));
+    Some(&CELLS_TABLE[index])
+}
+
+/// A published claim on a ring address; dropping it withdraws the claim.
+pub struct Hazard {
+    cell: &'static HazardCell,
+}
+
+impl Drop for Hazard {
+    fn drop(&mut self) {
+        self.cell.ring.store(0, Ordering::Release);
+    }
+}
+
+/// Publishes `ring`. After this returns, a destroyer that has already marked
+/// the context dead is visible to the caller's next loads, or the destroyer
+/// will wait for the returned claim to be dropped. `None` when more than
+/// `CELLS` threads hold cells: the caller then uses the syscall.
+#[inline]
+pub fn protect(ring: usize) -> Option<Hazard> {
+    let cell = my_cell()?;
+    cell.ring.store(ring, Ordering::Relaxed);
+    // The destroyer's membarrier stands for the fence this side leaves out.
+    compiler_fence(Ordering::SeqCst);
+    Some(Hazard { cell })
+}
+
+/// Waits until no thread holds a claim on `ring`. The caller has already
+/// stored the mark that keeps new claims from using it.
+pub fn wait_for_readers(ring: usize) {
+    fence(Ordering::SeqCst);
+    // Registered by `init`, so it cannot fail: after it, every reader's claim
+    // made before our mark is visible, and later readers see the mark.
+    membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+    while CELLS_TABLE
+        .iter()
+        .any(|cell| cell.ring.load(Ordering::Acquire) == ring)
+    {
+        std::thread::yield_now();
+    }
+}
