@@ -21,9 +21,15 @@ build:
 deps:
 	bash capi-tests/deps.sh
 
+header:
+	bash capi-tests/header/generate.sh include/libaio.h
+
 test: deps build
 	cargo test --release
 	bash capi-tests/run.sh
+
+demo: deps build
+	bash capi-tests/demo.sh
 
 install: build
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
@@ -35,3 +41,6 @@ install: build
 	install -m 644 include/libaio.h $(DESTDIR)$(INCLUDEDIR)/libaio.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' pkgconfig/libaio.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libaio.pc
+
+bench: deps build
+	bash benches/run.sh
