@@ -123,8 +123,12 @@ unsafe fn register(ctx: usize) {
     if unsafe { Ring::attach(header, nr) }.is_none() {
         return; // not a ring we understand (e.g. gVisor's zero page)
     }
-    // A stale entry for the same address (a ring that was mremapped away) is reused.
-    let slot = find(ctx).or_else(|| {
+    // A stale entry for the same address (a ring that was mremapped away) is
+    // reused. One still being destroyed is not: its destroyer is waiting for
+    // the kernel waiters it counts, so the new context takes another slot,
+    // which lookups reach once the old one is a tombstone.
+    let stale = find(ctx).filter(|slot| slot.state.load(Ordering::Acquire) & DEAD == 0);
+    let slot = stale.or_else(|| {
         probe(ctx).find(|slot| {
             let key = slot.key.load(Ordering::Relaxed);
             (key == EMPTY || key == TOMBSTONE)
