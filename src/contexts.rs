@@ -83,6 +83,17 @@ fn find_further(ctx: usize) -> Option<&'static Slot> {
         .map(|(slot, _)| slot)
 }
 
+/// The entry for `ctx` that no `io_destroy` has begun on, if any. Another
+/// entry for the same address may still be dying; lookups reach this one
+/// once that one is a tombstone.
+fn find_undead(ctx: usize) -> Option<&'static Slot> {
+    probe(ctx)
+        .map(|slot| (slot, slot.key.load(Ordering::Acquire)))
+        .take_while(|&(_, key)| key != EMPTY)
+        .find(|&(slot, key)| key == ctx && slot.state.load(Ordering::Acquire) & DEAD == 0)
+        .map(|(slot, _)| slot)
+}
+
 /// `io_setup`: the kernel creates the context and maps its ring; we record it.
 pub fn setup(maxevents: c_int, ctxp: usize) -> Result<c_int, Errno> {
     runtime::init();
@@ -125,10 +136,8 @@ unsafe fn register(ctx: usize) {
     }
     // A stale entry for the same address (a ring that was mremapped away) is
     // reused. One still being destroyed is not: its destroyer is waiting for
-    // the kernel waiters it counts, so the new context takes another slot,
-    // which lookups reach once the old one is a tombstone.
-    let stale = find(ctx).filter(|slot| slot.state.load(Ordering::Acquire) & DEAD == 0);
-    let slot = stale.or_else(|| {
+    // the kernel waiters it counts.
+    let slot = find_undead(ctx).or_else(|| {
         probe(ctx).find(|slot| {
             let key = slot.key.load(Ordering::Relaxed);
             (key == EMPTY || key == TOMBSTONE)
@@ -298,7 +307,7 @@ impl UserReap {
 /// and shut out before the kernel unmaps it, and the slot is freed only
 /// after every thread that was waiting in the kernel has come back.
 pub fn destroy(ctx: usize) -> Result<c_int, Errno> {
-    let Some(slot) = find(ctx) else {
+    let Some(slot) = find_undead(ctx) else {
         return sys::io_destroy(ctx);
     };
     loop {
