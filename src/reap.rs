@@ -6,7 +6,7 @@
 use crate::abi::io_event;
 use crate::contexts::{self, Consumer, Pinned};
 use crate::runtime;
-use crate::sys::{self, plausible, Errno};
+use crate::sys::{self, plausible, Errno, KERNEL_SIGSET_BYTES};
 use core::ffi::{c_int, c_long};
 use core::mem::MaybeUninit;
 
@@ -72,9 +72,14 @@ impl Request {
         let Some(pinned) = contexts::pin(self.ctx) else {
             return self.syscall();
         };
-        // The kernel's own order of checks: the timeout pointer, then the counts.
+        // The kernel's own order of checks: the timeout, the signal mask, then the counts.
         if self.timeout != 0 && !plausible(self.timeout, size_of::<libc::timespec>()) {
             return Err(Errno::EFAULT);
+        }
+        if let Wait::WithSigmask(mask) = self.wait {
+            if mask != 0 && !plausible(mask, KERNEL_SIGSET_BYTES) {
+                return Err(Errno::EFAULT);
+            }
         }
         if !(0..=self.nr).contains(&self.min_nr) {
             return Err(Errno::EINVAL);

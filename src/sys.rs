@@ -138,7 +138,7 @@ const SYS_IO_PGETEVENTS: c_long = 333;
 const SYS_IO_PGETEVENTS: c_long = 292; // asm-generic (aarch64, riscv64, loongarch64)
 
 /// glibc's `sigset_t` is 128 bytes; the kernel's (upstream's `_NSIG / 8`) is 8.
-const KERNEL_SIGSET_BYTES: core::ffi::c_ulong = 8;
+pub const KERNEL_SIGSET_BYTES: usize = 8;
 
 /// `io_pgetevents(ctx, min_nr, nr, events, timeout, &{sigmask, _NSIG/8})`.
 ///
@@ -154,7 +154,7 @@ pub unsafe fn io_pgetevents(
 ) -> Result<c_int, Errno> {
     let sigset = crate::abi::io_sigset {
         ss: sigmask as _,
-        ss_len: KERNEL_SIGSET_BYTES,
+        ss_len: KERNEL_SIGSET_BYTES as _,
     };
     let args = [
         ctx,

@@ -1,0 +1,85 @@
+# Helpers for the suites that build C programs and run them against our
+# library and the system one; sourced after capi-tests/lib.sh.
+API_DIR="$ROOT/capi-tests/api"
+# The system library under the name the loader looks for, alone in a directory.
+SYSTEM_LIBDIR="$WORK/system-lib"
+mkdir -p "$SYSTEM_LIBDIR"
+ln -sf "$SYSTEM_SO" "$SYSTEM_LIBDIR/libaio.so.1"
+# Compiler flags for a program built against our header and library. RUNPATH
+# (not RPATH) so that LD_LIBRARY_PATH can still switch to the system library.
+OUR_BUILD=(-Wall -Werror -I"$OUR_INCLUDE" $OUR_LINK -Wl,--enable-new-dtags -ldl)
+
+# check_uses_our_header COMPILER SOURCE: a check that SOURCE, compiled with
+# OUR_BUILD's include path, gets libaio.h from $OUR_INCLUDE.
+check_uses_our_header() {
+    check "$(basename "$2") includes our libaio.h" \
+        grep -q "$OUR_INCLUDE/libaio.h" <("$1" -M -I"$OUR_INCLUDE" "$2")
+}
+
+# build NAME COMPILER ARGS...: runs COMPILER ARGS -o $WORK/NAME; a check.
+build() {
+    local name=$1; shift
+    if "$@" -o "$WORK/$name" >"$WORK/$name.build.log" 2>&1; then
+        pass "build $name"
+    else
+        cat "$WORK/$name.build.log"
+        fail "build $name"
+        return 1
+    fi
+}
+
+# lacks PATTERN FILE: FILE has no line matching PATTERN.
+lacks() {
+    ! grep -q -- "$1" "$2"
+}
+
+# bound_files TRACE PROGRAM: the files that PROGRAM's io_* references bound
+# to, from the LD_DEBUG=bindings output written to TRACE.<pid>.
+bound_files() {
+    cat "$1".* 2>/dev/null | grep -F "binding file $2 [0] to " | grep -F ": normal symbol \`io_" |
+        sed 's/.* to \(.*\) \[0\]: normal symbol.*/\1/' | sort -u
+}
+
+# traced TRACE COMMAND...: runs COMMAND with the loader logging its symbol
+# bindings to TRACE.<pid> (see bound_files).
+traced() {
+    local trace=$1; shift
+    rm -f "$trace".*
+    LD_DEBUG=bindings LD_DEBUG_OUTPUT="$trace" "$@"
+}
+
+# check_bound_to LABEL TRACE PROGRAM LIBRARY: a check that every io_* symbol
+# PROGRAM used came from LIBRARY; with LIBRARY empty (a static link), that
+# none was bound dynamically.
+check_bound_to() {
+    local bound what=${4:-nothing}
+    bound=$(bound_files "$2" "$3")
+    if [ "$bound" = "$4" ]; then
+        pass "$1: binds io_* to $what"
+    else
+        fail "$1: binds io_* to '${bound//$'\n'/ }', not $what"
+    fi
+}
+
+# run_c_test LABEL LIBDIR PROGRAM [VAR=VALUE...]: runs one of the api/ test
+# programs with LIBDIR on the library path (and the variables set), turns
+# its "ok"/"not ok" lines into checks named "LABEL: ...", and checks that it
+# exited 0 and that its io_* calls went to LIBDIR/libaio.so.1 (with LIBDIR
+# empty: that it has libaio linked in statically). Its stdout and stderr stay
+# in $RUN_OUTPUT until the next run.
+RUN_OUTPUT="$WORK/run.out"
+run_c_test() {
+    local label=$1 libdir=$2 program=$3; shift 3
+    local trace="$WORK/run.bindings" status line
+    traced "$trace" env "$@" LD_LIBRARY_PATH="$libdir" TMPDIR="$WORK" "$program" >"$RUN_OUTPUT" 2>&1
+    status=$?
+    while IFS= read -r line; do
+        case $line in
+            "ok "*) pass "$label: ${line#ok }" ;;
+            "not ok "*) fail "$label: ${line#not ok }" ;;
+            *) echo "$label: $line" ;;
+        esac
+    done <"$RUN_OUTPUT"
+    check "$label: exits 0" [ "$status" -eq 0 ]
+    check_bound_to "$label" "$trace" "$program" "${libdir:+$libdir/libaio.so.1}"
+}
