@@ -3,7 +3,7 @@
 # (run as root). Safe to run again: it skips what is already there.
 set -eu
 packages=(libaio-dev libaio1 fio strace ltrace valgrind gcc g++ gcc-multilib pkg-config
-          libgoogle-glog-dev libgflags-dev dpkg-dev e2fsprogs util-linux)
+          libgoogle-glog-dev libgflags-dev dpkg-dev e2fsprogs util-linux jq)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
