@@ -7,7 +7,8 @@
 //! to the kernel, which judges it. Lookups are lock-free loads.
 //!
 //! Each slot's `state` word says who may consume the ring:
-//! - `USER`: one thread is reaping in user space (short, never blocks);
+//! - `USER` and the reaping thread's number: one thread is reaping in user
+//!   space (short, never blocks);
 //! - a count of threads inside the `io_getevents` syscall, which the kernel
 //!   serialises among themselves but not against a user-space reaper;
 //! - `DEAD`: `io_destroy` has begun; nobody may touch the ring any more.
@@ -32,7 +33,10 @@ const PAGE_MASK: usize = 4095;
 
 const DEAD: u32 = 1 << 31;
 const USER: u32 = 1 << 30;
-const KERNEL_COUNT: u32 = USER - 1;
+/// With USER: which thread reaps (its hazard cell number).
+const OWNER_SHIFT: u32 = 20;
+const KERNEL_COUNT: u32 = (1 << OWNER_SHIFT) - 1;
+const _: () = assert!(crate::hazard::CELLS <= 1 << (30 - OWNER_SHIFT));
 
 struct Slot {
     key: AtomicUsize,
@@ -168,31 +172,92 @@ pub fn forget_all() {
 pub struct Pinned {
     slot: &'static Slot,
     ctx: usize,
-    _hazard: Hazard,
+    hazard: Hazard,
 }
 
-/// Pins `ctx` if it is a live context of ours; `None` sends the caller to the
-/// kernel, which answers for unknown, dead and inherited contexts.
+/// How a reaping call may reach one context's completions.
+pub enum Access {
+    /// Through the ring: a live context of ours, pinned.
+    Ring(Pinned),
+    /// Through the kernel; the guard, if any, counts this thread among the
+    /// context's kernel consumers, which keeps user-space reapers out.
+    Kernel(Option<KernelReap>),
+}
+
+/// How `ctx` may be reached. Unknown, dead and inherited contexts go to the
+/// kernel, which answers for them.
 #[inline]
-pub fn pin(ctx: usize) -> Option<Pinned> {
-    let hazard = hazard::protect(ctx)?;
-    let slot = find(ctx)?;
-    // Checked after the claim is published, so a destroyer either sees the
-    // claim or has already marked the slot (or recycled it for another ring).
-    let live =
-        slot.state.load(Ordering::Acquire) & DEAD == 0 && slot.key.load(Ordering::Acquire) == ctx;
-    live.then_some(Pinned {
-        slot,
-        ctx,
-        _hazard: hazard,
-    })
+pub fn access(ctx: usize) -> Access {
+    let Some(hazard) = hazard::protect(ctx) else {
+        // Every hazard cell is taken: no ring reading for this thread, but
+        // its syscall must still keep user-space reapers of ctx out.
+        return Access::Kernel(find_undead(ctx).and_then(|slot| enter_kernel(slot, ctx)));
+    };
+    match find(ctx) {
+        // Checked after the claim is published, so a destroyer either sees
+        // the claim or has already marked the slot (or recycled it).
+        Some(slot) if slot.is_live(ctx) => Access::Ring(Pinned { slot, ctx, hazard }),
+        // The first entry is dying; a newer context may hold the address.
+        Some(_) => match find_undead(ctx) {
+            Some(slot) if slot.is_live(ctx) => Access::Ring(Pinned { slot, ctx, hazard }),
+            _ => Access::Kernel(None),
+        },
+        None => Access::Kernel(None),
+    }
+}
+
+impl Slot {
+    #[inline]
+    fn is_live(&self, ctx: usize) -> bool {
+        self.state.load(Ordering::Acquire) & DEAD == 0 && self.key.load(Ordering::Acquire) == ctx
+    }
+}
+
+/// Counts the calling thread among `slot`'s kernel consumers, once no thread
+/// reaps it in user space. `None` if it is being destroyed (or was recycled).
+fn enter_kernel(slot: &'static Slot, ctx: usize) -> Option<KernelReap> {
+    let mut backoff = Backoff::default();
+    loop {
+        let state = slot.state.load(Ordering::Relaxed);
+        if state & DEAD != 0 {
+            return None;
+        }
+        if state & USER != 0 {
+            backoff.wait();
+            continue;
+        }
+        if slot
+            .state
+            .compare_exchange_weak(state, state + 1, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            let guard = KernelReap { slot };
+            return (slot.key.load(Ordering::Acquire) == ctx).then_some(guard);
+        }
+    }
+}
+
+/// Spins briefly, then yields: a user-space reap is a short copy.
+#[derive(Default)]
+struct Backoff(u32);
+
+impl Backoff {
+    fn wait(&mut self) {
+        self.0 += 1;
+        if self.0 % 64 == 0 {
+            std::thread::yield_now();
+        } else {
+            core::hint::spin_loop();
+        }
+    }
 }
 
 impl Pinned {
     #[inline]
-    fn header(&self) -> &RingHeader {
-        // SAFETY: the context is live and our claim keeps io_destroy from
-        // unmapping its ring, which starts with the header.
+    fn header(&self) -> &'static RingHeader {
+        // SAFETY: the context is live and the claim in `self` keeps io_destroy
+        // from unmapping its ring, which starts with the header; every user of
+        // the reference holds `self` (or the UserReap it moves into).
         unsafe { &*(self.ctx as *const RingHeader) }
     }
 
@@ -206,52 +271,50 @@ impl Pinned {
     }
 
     /// Joins the consumers of the ring: alone in user space if nobody else
-    /// consumes it, else through the kernel.
+    /// consumes it, else through the kernel. A signal handler interrupting its
+    /// own thread's user-space reap nests inside it instead of waiting for it.
     pub fn consume(self) -> Consumer {
         let slot = self.slot;
-        let mut spins = 0u32;
-        loop {
+        let owner = USER | self.hazard.thread_index() << OWNER_SHIFT;
+        let mut backoff = Backoff::default();
+        let nested = loop {
             let state = slot.state.load(Ordering::Relaxed);
-            let next = match state {
-                _ if state & DEAD != 0 => return Consumer::Kernel(None),
-                _ if state & USER != 0 => {
-                    spins += 1;
-                    if spins % 64 == 0 {
-                        std::thread::yield_now();
-                    } else {
-                        core::hint::spin_loop();
-                    }
-                    continue;
+            if state & DEAD != 0 {
+                return Consumer::Kernel(None);
+            }
+            if state & USER != 0 {
+                if state & !KERNEL_COUNT == owner {
+                    break true;
                 }
-                0 => USER,
-                _ => state + 1,
-            };
+                backoff.wait();
+                continue;
+            }
+            let next = if state == 0 { owner } else { state + 1 };
             if slot
                 .state
                 .compare_exchange_weak(state, next, Ordering::Acquire, Ordering::Relaxed)
-                .is_err()
+                .is_ok()
             {
-                continue;
-            }
-            if next != USER {
-                return Consumer::Kernel(Some(KernelReap { slot }));
-            }
-            let nr = slot.nr.load(Ordering::Relaxed);
-            // SAFETY: the claim in `self`, which moves into the UserReap, keeps
-            // the ring mapped for as long as the Ring is used; the kernel
-            // mapped `nr` events after the header.
-            let header: &'static RingHeader = unsafe { &*(self.ctx as *const RingHeader) };
-            // SAFETY: as above.
-            return match unsafe { Ring::attach(header, nr) } {
-                Some(ring) => Consumer::User(UserReap {
-                    ring,
-                    _pinned: self,
-                }),
-                None => {
-                    slot.state.store(1, Ordering::Release);
-                    Consumer::Kernel(Some(KernelReap { slot }))
+                if next != owner {
+                    return Consumer::Kernel(Some(KernelReap { slot }));
                 }
-            };
+                break false;
+            }
+        };
+        let nr = slot.nr.load(Ordering::Relaxed);
+        // SAFETY: the kernel mapped `nr` events after the header, and the
+        // claim moves into the UserReap together with the Ring.
+        match unsafe { Ring::attach(self.header(), nr) } {
+            Some(ring) => Consumer::User(UserReap {
+                ring,
+                nested,
+                pinned: self,
+            }),
+            None if nested => Consumer::Kernel(None),
+            None => {
+                slot.state.store(1, Ordering::Release);
+                Consumer::Kernel(Some(KernelReap { slot }))
+            }
         }
     }
 }
@@ -264,10 +327,13 @@ pub enum Consumer {
     Kernel(Option<KernelReap>),
 }
 
-/// Exclusive user-space access to one ring.
+/// Exclusive user-space access to one ring. A nested one (a signal handler
+/// on the owning thread) borrows the interrupted reap's ownership: the
+/// interrupted reap publishes `head` with a compare-and-swap and retries.
 pub struct UserReap {
     pub ring: Ring<'static>,
-    _pinned: Pinned,
+    nested: bool,
+    pinned: Pinned,
 }
 
 /// Membership of the set of threads reaping through the syscall.
@@ -277,8 +343,10 @@ pub struct KernelReap {
 
 impl Drop for UserReap {
     fn drop(&mut self) {
-        // Nobody else changes the state while USER is set.
-        self._pinned.slot.state.store(0, Ordering::Release);
+        if !self.nested {
+            // Nobody else changes the state while USER is set.
+            self.pinned.slot.state.store(0, Ordering::Release);
+        }
     }
 }
 
@@ -291,15 +359,19 @@ impl Drop for KernelReap {
 impl UserReap {
     /// Turns this user-space reaper into a kernel one, without a gap in which
     /// another thread could consume in user space. The ring claim is dropped:
-    /// a thread asleep in the kernel must not hold up io_destroy.
-    pub fn into_kernel(self) -> KernelReap {
-        let slot = self._pinned.slot;
-        slot.state.store(1, Ordering::Release);
-        // The Drop above would reset the state to 0; the claim goes with `rest`.
-        let rest = core::mem::ManuallyDrop::new(self);
-        // SAFETY: `rest` is never used or dropped again; this moves the claim out once.
-        drop(unsafe { core::ptr::read(&rest._pinned) });
-        KernelReap { slot }
+    /// a thread asleep in the kernel must not hold up io_destroy. A nested
+    /// reaper stays under the interrupted one's ownership.
+    pub fn into_kernel(self) -> Option<KernelReap> {
+        let slot = self.pinned.slot;
+        let nested = self.nested;
+        if !nested {
+            slot.state.store(1, Ordering::Release);
+        }
+        // Drop the claim without running UserReap's Drop, which would reset the state.
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again; the claim is moved out once.
+        drop(unsafe { core::ptr::read(&this.pinned) });
+        (!nested).then_some(KernelReap { slot })
     }
 }
 

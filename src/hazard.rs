@@ -11,7 +11,8 @@
 use core::cell::Cell;
 use core::sync::atomic::{compiler_fence, fence, AtomicUsize, Ordering};
 
-const CELLS: usize = 256;
+/// At most this many threads read rings at once; more take the syscall.
+pub const CELLS: usize = 256;
 const UNCLAIMED: usize = usize::MAX;
 
 #[repr(align(64))]
@@ -116,18 +117,36 @@ fn claim_cell(me: usize) -> Option<&'static HazardCell> {
             .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
     })?;
-    RELEASE_AT_EXIT.with(|r| r.0.set(index));
+    // Late in thread exit (a pthread key destructor) thread-locals are gone:
+    // then the cell could not be given back, so it is not taken.
+    if RELEASE_AT_EXIT.try_with(|r| r.0.set(index)).is_err() {
+        CELLS_TABLE[index].owner.store(0, Ordering::Release);
+        return None;
+    }
     Some(&CELLS_TABLE[index])
 }
 
-/// A published claim on a ring address; dropping it withdraws the claim.
+/// A published claim on a ring address; dropping it withdraws the claim and
+/// puts back the one it covered (a signal handler's call nests inside the
+/// interrupted thread's).
 pub struct Hazard {
     cell: &'static HazardCell,
+    covered: usize,
+}
+
+impl Hazard {
+    /// The thread's cell number: an identity that fits in a context's state word.
+    #[inline]
+    pub fn thread_index(&self) -> u32 {
+        // SAFETY: `cell` is an element of CELLS_TABLE.
+        unsafe { (self.cell as *const HazardCell).offset_from(CELLS_TABLE.as_ptr()) as u32 }
+    }
 }
 
 impl Drop for Hazard {
+    #[inline]
     fn drop(&mut self) {
-        self.cell.ring.store(0, Ordering::Release);
+        self.cell.ring.store(self.covered, Ordering::Release);
     }
 }
 
@@ -138,10 +157,11 @@ impl Drop for Hazard {
 #[inline]
 pub fn protect(ring: usize) -> Option<Hazard> {
     let cell = my_cell()?;
+    let covered = cell.ring.load(Ordering::Relaxed);
     cell.ring.store(ring, Ordering::Relaxed);
     // The destroyer's membarrier stands for the fence this side leaves out.
     compiler_fence(Ordering::SeqCst);
-    Some(Hazard { cell })
+    Some(Hazard { cell, covered })
 }
 
 /// Waits until no thread holds a claim on `ring`. The caller has already

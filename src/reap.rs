@@ -4,7 +4,7 @@
 //! context is not one we can read).
 
 use crate::abi::io_event;
-use crate::contexts::{self, Consumer, Pinned};
+use crate::contexts::{self, Access, Consumer, Pinned};
 use crate::runtime;
 use crate::sys::{self, plausible, Errno, KERNEL_SIGSET_BYTES};
 use core::ffi::{c_int, c_long};
@@ -69,8 +69,9 @@ impl Request {
     /// inline into the entry points: the empty-ring answer takes no lock.
     #[inline(always)]
     pub fn run(self) -> Result<c_int, Errno> {
-        let Some(pinned) = contexts::pin(self.ctx) else {
-            return self.syscall();
+        let pinned = match contexts::access(self.ctx) {
+            Access::Ring(pinned) => pinned,
+            Access::Kernel(_guard) => return self.syscall(),
         };
         // The kernel's own order of checks: the timeout, the signal mask, then the counts.
         if self.timeout != 0 && !plausible(self.timeout, size_of::<libc::timespec>()) {
@@ -84,22 +85,36 @@ impl Request {
         if !(0..=self.nr).contains(&self.min_nr) {
             return Err(Errno::EINVAL);
         }
-        if pinned.is_empty() && (self.min_nr == 0 || self.zero_timeout()) {
+        let no_wait = if self.sets_sigmask() {
+            self.zero_timeout()
+        } else {
+            self.min_nr == 0 || self.zero_timeout()
+        };
+        if no_wait && pinned.is_empty() {
             runtime::count_user_reap();
             return Ok(0);
         }
         self.reap(pinned)
     }
 
+    /// `io_pgetevents` with a mask: a signal the mask unblocks must be
+    /// delivered even when events are ready, and only the kernel can tell
+    /// whether one is pending. So such calls read the ring only where
+    /// upstream does: an empty ring with a zero timeout.
+    #[inline]
+    fn sets_sigmask(&self) -> bool {
+        matches!(self.wait, Wait::WithSigmask(mask) if mask != 0)
+    }
+
     /// Takes events from a ring that had some, or waits in the kernel.
     #[inline(never)]
     fn reap(self, pinned: Pinned) -> Result<c_int, Errno> {
-        let reaper = match pinned.consume() {
+        let mut reaper = match pinned.consume() {
             Consumer::Kernel(_guard) => return self.syscall(),
             Consumer::User(reaper) => reaper,
         };
         let available = reaper.ring.available();
-        if available < self.min_nr as usize && !self.zero_timeout() {
+        if self.sets_sigmask() || (available < self.min_nr as usize && !self.zero_timeout()) {
             let _guard = reaper.into_kernel();
             return self.syscall();
         }
@@ -122,31 +137,27 @@ impl Request {
 }
 
 /// `io_queue_run`: drains the ring, calling each event's callback with no
-/// lock held (a callback may submit, reap or even destroy the context).
-/// Returns 0 once the ring is empty, or the error that stopped it.
+/// lock held (a callback may submit, reap, destroy the context or longjmp
+/// out). Events are taken one at a time, as upstream does, so a callback that
+/// never returns loses no other event. Returns 0 once the ring is empty, or
+/// the error that stopped it.
 pub fn run_callbacks(ctx: usize, mut call: impl FnMut(&io_event)) -> Result<c_int, Errno> {
-    const BATCH: usize = 32;
     let zero = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    let mut batch = [MaybeUninit::<io_event>::uninit(); BATCH];
-    loop {
-        let request = Request {
-            ctx,
-            min_nr: 0,
-            nr: BATCH as c_long,
-            events: batch.as_mut_ptr() as usize,
-            timeout: &zero as *const _ as usize,
-            wait: Wait::Plain,
-        };
-        let reaped = request.run()? as usize;
-        if reaped == 0 {
-            return Ok(0);
-        }
-        for event in &batch[..reaped] {
-            // SAFETY: `run` filled the first `reaped` entries.
-            call(unsafe { event.assume_init_ref() });
-        }
+    let mut event = MaybeUninit::<io_event>::uninit();
+    let request = Request {
+        ctx,
+        min_nr: 0,
+        nr: 1,
+        events: event.as_mut_ptr() as usize,
+        timeout: &zero as *const _ as usize,
+        wait: Wait::Plain,
+    };
+    while request.run()? == 1 {
+        // SAFETY: `run` filled the event.
+        call(unsafe { event.assume_init_ref() });
     }
+    Ok(0)
 }

@@ -65,20 +65,38 @@ impl<'a> Ring<'a> {
 
     /// Copies up to `out.len()` ready events into `out`, oldest first, then
     /// publishes the new `head` (Release: the copies happen before the kernel
-    /// may reuse the slots). Returns how many were copied.
-    pub fn consume(&self, out: &mut [MaybeUninit<io_event>]) -> usize {
-        let count = self.available().min(out.len());
-        let mut head = self.head;
-        for slot in &mut out[..count] {
-            // SAFETY: head < nr, and `attach`'s contract maps `nr` events after
-            // the header; the kernel does not rewrite a slot before `head` passes it.
-            *slot = MaybeUninit::new(unsafe { self.event_ptr(head).read_volatile() });
-            head = if head + 1 == self.nr { 0 } else { head + 1 };
+    /// may reuse the slots). The publish is a compare-and-swap: if a signal
+    /// handler on this thread reaped in between, the copy is redone from the
+    /// new `head`. Returns how many were copied.
+    pub fn consume(&mut self, out: &mut [MaybeUninit<io_event>]) -> usize {
+        loop {
+            let count = self.available().min(out.len());
+            if count == 0 {
+                return 0;
+            }
+            let mut head = self.head;
+            for slot in &mut out[..count] {
+                // SAFETY: head < nr, and `attach`'s contract maps `nr` events after
+                // the header; the kernel does not rewrite a slot before `head` passes it.
+                *slot = MaybeUninit::new(unsafe { self.event_ptr(head).read_volatile() });
+                head = if head + 1 == self.nr { 0 } else { head + 1 };
+            }
+            match self.header.head.compare_exchange(
+                self.head,
+                head,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return count,
+                Err(moved) => {
+                    self.head = moved;
+                    self.tail = self.header.tail.load(Ordering::Acquire);
+                    if self.head >= self.nr || self.tail >= self.nr {
+                        return 0;
+                    }
+                }
+            }
         }
-        if count > 0 {
-            self.header.head.store(head, Ordering::Release);
-        }
-        count
     }
 
     fn event_ptr(&self, index: u32) -> *const io_event {
@@ -190,6 +208,24 @@ mod tests {
             (ev.data as u64, ev.obj as u64, ev.res, ev.res2),
             (7, 8, 14, 0)
         );
+    }
+
+    #[test]
+    fn a_reap_that_lost_the_head_to_a_nested_one_redoes_its_copy() {
+        let mut ring = FakeRing::new(8);
+        ring.produce([1, 2, 3, 4]);
+        let mut outer = ring.ring().unwrap();
+        // A signal handler reaps two events between the outer snapshot and its publish.
+        assert_eq!(drain(&ring, 2), vec![1, 2]);
+        let mut out = vec![MaybeUninit::uninit(); 8];
+        assert_eq!(outer.consume(&mut out), 2);
+        // SAFETY: consume initialised the first 2.
+        let ids: Vec<u64> = out[..2]
+            .iter()
+            .map(|e| unsafe { e.assume_init().data as u64 })
+            .collect();
+        assert_eq!(ids, vec![3, 4]);
+        assert_eq!(ring.header().head.load(Ordering::Relaxed), 4);
     }
 
     #[test]
