@@ -186,23 +186,33 @@ pub enum Access {
 
 /// How `ctx` may be reached. Unknown, dead and inherited contexts go to the
 /// kernel, which answers for them.
-#[inline]
+#[inline(always)]
 pub fn access(ctx: usize) -> Access {
     let Some(hazard) = hazard::protect(ctx) else {
-        // Every hazard cell is taken: no ring reading for this thread, but
-        // its syscall must still keep user-space reapers of ctx out.
-        return Access::Kernel(find_undead(ctx).and_then(|slot| enter_kernel(slot, ctx)));
+        return access_without_claim(ctx);
     };
     match find(ctx) {
         // Checked after the claim is published, so a destroyer either sees
         // the claim or has already marked the slot (or recycled it).
         Some(slot) if slot.is_live(ctx) => Access::Ring(Pinned { slot, ctx, hazard }),
-        // The first entry is dying; a newer context may hold the address.
-        Some(_) => match find_undead(ctx) {
-            Some(slot) if slot.is_live(ctx) => Access::Ring(Pinned { slot, ctx, hazard }),
-            _ => Access::Kernel(None),
-        },
+        Some(_) => access_past_dying_entry(ctx, hazard),
         None => Access::Kernel(None),
+    }
+}
+
+/// Every hazard cell is taken: no ring reading for this thread, but its
+/// syscall must still keep user-space reapers of `ctx` out.
+#[cold]
+fn access_without_claim(ctx: usize) -> Access {
+    Access::Kernel(find_undead(ctx).and_then(|slot| enter_kernel(slot, ctx)))
+}
+
+/// The first entry for `ctx` is dying; a newer context may hold the address.
+#[cold]
+fn access_past_dying_entry(ctx: usize, hazard: Hazard) -> Access {
+    match find_undead(ctx) {
+        Some(slot) if slot.is_live(ctx) => Access::Ring(Pinned { slot, ctx, hazard }),
+        _ => Access::Kernel(None),
     }
 }
 
