@@ -8,12 +8,11 @@
 //! read-modify-write, which keeps an empty-ring poll as cheap as upstream's.
 //! Without `membarrier` (old kernels, sandboxes) the fast path is off.
 
-use core::cell::Cell;
-use core::sync::atomic::{compiler_fence, fence, AtomicUsize, Ordering};
+use core::ffi::c_void;
+use core::sync::atomic::{compiler_fence, fence, AtomicU32, AtomicUsize, Ordering};
 
 /// At most this many threads read rings at once; more take the syscall.
 pub const CELLS: usize = 256;
-const UNCLAIMED: usize = usize::MAX;
 
 #[repr(align(64))]
 struct HazardCell {
@@ -29,20 +28,16 @@ const FREE: HazardCell = HazardCell {
 };
 static CELLS_TABLE: [HazardCell; CELLS] = [FREE; CELLS];
 
-thread_local! {
-    /// Gives the thread's cell back when the thread exits. Touched only when
-    /// a cell is claimed: a thread-local access is a call in a shared library.
-    static RELEASE_AT_EXIT: ReleaseAtExit = const { ReleaseAtExit(Cell::new(UNCLAIMED)) };
-}
+/// The pthread key whose destructor gives a thread's cell back when the
+/// thread exits. Unlike a Rust thread-local it allocates nothing per thread.
+static EXIT_KEY: AtomicU32 = AtomicU32::new(NO_KEY);
+const NO_KEY: u32 = u32::MAX;
 
-struct ReleaseAtExit(Cell<usize>);
-
-impl Drop for ReleaseAtExit {
-    fn drop(&mut self) {
-        if let Some(cell) = CELLS_TABLE.get(self.0.get()) {
-            cell.ring.store(0, Ordering::Relaxed);
-            cell.owner.store(0, Ordering::Release);
-        }
+/// The key's destructor; the value is the cell index plus one.
+extern "C" fn release_cell(value: *mut c_void) {
+    if let Some(cell) = CELLS_TABLE.get((value as usize).wrapping_sub(1)) {
+        cell.ring.store(0, Ordering::Relaxed);
+        cell.owner.store(0, Ordering::Release);
     }
 }
 
@@ -62,7 +57,8 @@ fn thread_id() -> usize {
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
 fn thread_id() -> usize {
-    RELEASE_AT_EXIT.with(|r| r as *const ReleaseAtExit as usize)
+    // SAFETY: pthread_self has no preconditions.
+    unsafe { libc::pthread_self() as usize }
 }
 
 fn membarrier(cmd: libc::c_int) -> bool {
@@ -77,6 +73,13 @@ const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_int = 1 << 4;
 /// a new address space). Without it no ring may be read in user space.
 #[must_use]
 pub fn init() -> bool {
+    if EXIT_KEY.load(Ordering::Relaxed) == NO_KEY {
+        let mut key: libc::pthread_key_t = 0;
+        // SAFETY: `key` is writable; release_cell is a plain extern "C" fn.
+        if unsafe { libc::pthread_key_create(&mut key, Some(release_cell)) } == 0 {
+            EXIT_KEY.store(key, Ordering::Release);
+        }
+    }
     membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)
 }
 
@@ -117,9 +120,11 @@ fn claim_cell(me: usize) -> Option<&'static HazardCell> {
             .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
     })?;
-    // Late in thread exit (a pthread key destructor) thread-locals are gone:
-    // then the cell could not be given back, so it is not taken.
-    if RELEASE_AT_EXIT.try_with(|r| r.0.set(index)).is_err() {
+    let key = EXIT_KEY.load(Ordering::Acquire);
+    // SAFETY: the key was created by `init`; the value is a plain number.
+    if key == NO_KEY || unsafe { libc::pthread_setspecific(key, (index + 1) as *const c_void) } != 0
+    {
+        // The cell could not be given back at exit, so it is not taken.
         CELLS_TABLE[index].owner.store(0, Ordering::Release);
         return None;
     }

@@ -74,13 +74,17 @@ impl<'a> Ring<'a> {
             if count == 0 {
                 return 0;
             }
-            let mut head = self.head;
-            for slot in &mut out[..count] {
-                // SAFETY: head < nr, and `attach`'s contract maps `nr` events after
-                // the header; the kernel does not rewrite a slot before `head` passes it.
-                *slot = MaybeUninit::new(unsafe { self.event_ptr(head).read_volatile() });
-                head = if head + 1 == self.nr { 0 } else { head + 1 };
-            }
+            // At most two contiguous runs: up to the end of the slots, then from 0.
+            let first_run = count.min((self.nr - self.head) as usize);
+            self.copy_run(self.head, &mut out[..first_run]);
+            self.copy_run(0, &mut out[first_run..count]);
+            let advanced = self.head as usize + count;
+            let head = (advanced
+                - if advanced >= self.nr as usize {
+                    self.nr as usize
+                } else {
+                    0
+                }) as u32;
             match self.header.head.compare_exchange(
                 self.head,
                 head,
@@ -96,6 +100,21 @@ impl<'a> Ring<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// Copies the events from slot `first` on into `out`.
+    fn copy_run(&self, first: u32, out: &mut [MaybeUninit<io_event>]) {
+        debug_assert!(first as usize + out.len() <= self.nr as usize);
+        // SAFETY: the run lies within the `nr` mapped slots (`consume` splits
+        // at `nr`); these slots are ready, and the kernel does not rewrite
+        // them before `head` passes them; `out` is ours and does not overlap.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                self.event_ptr(first),
+                out.as_mut_ptr().cast::<io_event>(),
+                out.len(),
+            );
         }
     }
 
