@@ -2,10 +2,9 @@
 //! non-default versions (`name@LIBAIO_0.1`): only old binaries and
 //! `dlvsym(..., "LIBAIO_0.1")` reach them, and they are not in the header.
 
-use super::queue::queue_wait;
-use super::to_c;
+use super::{get_events, to_c};
 use crate::abi::{io_context_t, io_event, iocb};
-use crate::reap::{Request, Wait};
+use crate::reap::Wait;
 use crate::sys;
 use core::ffi::{c_int, c_long};
 use libc::timespec;
@@ -28,15 +27,7 @@ unsafe extern "C" fn io_getevents_0_1(
     events: *mut io_event,
     timeout: *const timespec,
 ) -> c_int {
-    let request = Request {
-        ctx: ctx as usize,
-        min_nr: 1,
-        nr,
-        events: events as usize,
-        timeout: timeout as usize,
-        wait: Wait::Plain,
-    };
-    to_c(request.run())
+    get_events(ctx, 1, nr, events, timeout, Wait::Plain)
 }
 compat_version!(io_getevents_0_1, "io_getevents");
 
@@ -50,6 +41,6 @@ compat_version!(io_cancel_0_1, "io_cancel");
 
 /// Old `io_queue_wait(ctx, timeout)`: the same as the current one.
 unsafe extern "C" fn io_queue_wait_0_1(ctx: io_context_t, timeout: *const timespec) -> c_int {
-    to_c(queue_wait(ctx, timeout))
+    get_events(ctx, 0, 0, core::ptr::null_mut(), timeout, Wait::Plain)
 }
 compat_version!(io_queue_wait_0_1, "io_queue_wait");

@@ -6,8 +6,11 @@
 //! passes `libaio.map`, which declares the nodes. rust-lld leaves plain
 //! `#[no_mangle]` names unversioned otherwise.
 
+use crate::abi::{io_context_t, io_event};
+use crate::reap::{Request, Wait};
 use crate::sys::Errno;
-use core::ffi::c_int;
+use core::ffi::{c_int, c_long};
+use libc::timespec;
 
 mod compat;
 mod helpers;
@@ -18,6 +21,27 @@ mod syscalls;
 /// the caller's `errno` untouched.
 fn to_c(result: Result<c_int, Errno>) -> c_int {
     result.unwrap_or_else(|Errno(errno)| -errno)
+}
+
+/// The body every `io_getevents`-style entry point shares.
+#[inline(always)]
+fn get_events(
+    ctx: io_context_t,
+    min_nr: c_long,
+    nr: c_long,
+    events: *mut io_event,
+    timeout: *const timespec,
+    wait: Wait,
+) -> c_int {
+    let request = Request {
+        ctx: ctx as usize,
+        min_nr,
+        nr,
+        events: events as usize,
+        timeout: timeout as usize,
+        wait,
+    };
+    to_c(request.run())
 }
 
 /// Gives the `#[no_mangle]` function `$name` (defined in the same module) the

@@ -1,10 +1,10 @@
 //! The queue helpers: io_queue_init, io_queue_release, io_queue_run and the
 //! current io_queue_wait.
 
-use super::{to_c, versioned};
+use super::{get_events, to_c, versioned};
 use crate::abi::{io_callback_t, io_context_t};
 use crate::contexts;
-use crate::reap::{self, Request, Wait};
+use crate::reap::{self, Wait};
 use core::ffi::{c_int, c_long};
 use libc::timespec;
 
@@ -43,22 +43,6 @@ versioned!(io_queue_run, "LIBAIO_0.1");
 /// Not declared in the header, as upstream.
 #[no_mangle]
 pub unsafe extern "C" fn io_queue_wait(ctx: io_context_t, timeout: *mut timespec) -> c_int {
-    to_c(queue_wait(ctx, timeout))
+    get_events(ctx, 0, 0, core::ptr::null_mut(), timeout, Wait::Plain)
 }
 versioned!(io_queue_wait, "LIBAIO_0.4");
-
-/// The body shared by both versions of `io_queue_wait`.
-pub(super) fn queue_wait(
-    ctx: io_context_t,
-    timeout: *const timespec,
-) -> Result<c_int, crate::sys::Errno> {
-    Request {
-        ctx: ctx as usize,
-        min_nr: 0,
-        nr: 0,
-        events: 0,
-        timeout: timeout as usize,
-        wait: Wait::Plain,
-    }
-    .run()
-}

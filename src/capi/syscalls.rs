@@ -1,10 +1,10 @@
 //! The syscall wrappers: io_setup, io_destroy, io_submit, io_cancel,
 //! io_getevents and io_pgetevents (current versions).
 
-use super::{to_c, versioned};
+use super::{get_events, to_c, versioned};
 use crate::abi::{io_context_t, io_event, iocb};
 use crate::contexts;
-use crate::reap::{Request, Wait};
+use crate::reap::Wait;
 use crate::sys;
 use core::ffi::{c_int, c_long};
 use libc::{sigset_t, timespec};
@@ -56,15 +56,7 @@ pub unsafe extern "C" fn io_getevents(
     events: *mut io_event,
     timeout: *mut timespec,
 ) -> c_int {
-    let request = Request {
-        ctx: ctx as usize,
-        min_nr,
-        nr,
-        events: events as usize,
-        timeout: timeout as usize,
-        wait: Wait::Plain,
-    };
-    to_c(request.run())
+    get_events(ctx, min_nr, nr, events, timeout, Wait::Plain)
 }
 versioned!(io_getevents, "LIBAIO_0.4");
 
@@ -78,14 +70,13 @@ pub unsafe extern "C" fn io_pgetevents(
     timeout: *mut timespec,
     sigmask: *mut sigset_t,
 ) -> c_int {
-    let request = Request {
-        ctx: ctx as usize,
+    get_events(
+        ctx,
         min_nr,
         nr,
-        events: events as usize,
-        timeout: timeout as usize,
-        wait: Wait::WithSigmask(sigmask as usize),
-    };
-    to_c(request.run())
+        events,
+        timeout,
+        Wait::WithSigmask(sigmask as usize),
+    )
 }
 versioned!(io_pgetevents, "LIBAIO_0.5");
