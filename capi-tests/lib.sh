@@ -14,8 +14,31 @@ ln -sf "$OUR_SO" "$OUR_LIBDIR/libaio.so"
 # Link flags for a program built against our header and library.
 OUR_LINK="-L$OUR_LIBDIR -Wl,-rpath,$OUR_LIBDIR -laio"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/capi-tests.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
 FAILED=0
+
+# at_exit COMMAND: runs COMMAND (a shell string) at exit, last added first,
+# before $WORK is removed.
+EXIT_COMMANDS=()
+at_exit() { EXIT_COMMANDS=("$1" "${EXIT_COMMANDS[@]}"); }
+run_exit_commands() {
+    local command
+    for command in "${EXIT_COMMANDS[@]}"; do eval "$command"; done
+    rm -rf "$WORK"
+}
+trap run_exit_commands EXIT
+
+# attach_loop_device SIZE: sets LOOP_DEVICE to a new loop device doing direct
+# I/O over a tmpfs file of SIZE (its O_DIRECT requests complete later, in a
+# kernel worker), detached at exit. Returns non-zero, with LOOP_DEVICE empty
+# and the reason on stderr, where losetup cannot make one (no root, no loop).
+attach_loop_device() {
+    local backing
+    backing=$(mktemp /dev/shm/capi-tests-loop.XXXXXX) && truncate -s "$1" "$backing" || return 1
+    at_exit "rm -f '$backing'"
+    LOOP_DEVICE=$(losetup --find --show --direct-io=on "$backing") || { LOOP_DEVICE=; return 1; }
+    at_exit "losetup -d '$LOOP_DEVICE'"
+    [ "$(cat "/sys/block/${LOOP_DEVICE#/dev/}/loop/dio")" = 1 ] || { echo "$LOOP_DEVICE: no direct I/O" >&2; return 1; }
+}
 
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }

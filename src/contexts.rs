@@ -33,10 +33,13 @@ const PAGE_MASK: usize = 4095;
 
 const DEAD: u32 = 1 << 31;
 const USER: u32 = 1 << 30;
+/// With USER: another thread sleeps on the state word until the reap ends.
+const CONTENDED: u32 = 1 << 29;
 /// With USER: which thread reaps (its hazard cell number).
 const OWNER_SHIFT: u32 = 20;
+const OWNER: u32 = 0xff << OWNER_SHIFT;
 const KERNEL_COUNT: u32 = (1 << OWNER_SHIFT) - 1;
-const _: () = assert!(crate::hazard::CELLS <= 1 << (30 - OWNER_SHIFT));
+const _: () = assert!(crate::hazard::CELLS <= 1 << 8);
 
 struct Slot {
     key: AtomicUsize,
@@ -233,7 +236,7 @@ fn enter_kernel(slot: &'static Slot, ctx: usize) -> Option<KernelReap> {
             return None;
         }
         if state & USER != 0 {
-            backoff.wait();
+            backoff.wait(slot, state);
             continue;
         }
         if slot
@@ -247,18 +250,39 @@ fn enter_kernel(slot: &'static Slot, ctx: usize) -> Option<KernelReap> {
     }
 }
 
-/// Spins briefly, then yields: a user-space reap is a short copy.
+/// Waiting for a user-space reap of another thread to end.
 #[derive(Default)]
 struct Backoff(u32);
 
 impl Backoff {
-    fn wait(&mut self) {
-        self.0 += 1;
-        if self.0 % 64 == 0 {
-            std::thread::yield_now();
-        } else {
+    /// Spins briefly (a reap is a short copy), then sleeps on the state word
+    /// (`observed`), so that a reaper that lost its CPU gets it back.
+    fn wait(&mut self, slot: &Slot, observed: u32) {
+        const SPINS: u32 = 64;
+        if self.0 < SPINS {
+            self.0 += 1;
             core::hint::spin_loop();
+            return;
         }
+        let marked = observed | CONTENDED;
+        let marking = observed != marked;
+        if marking
+            && slot
+                .state
+                .compare_exchange(observed, marked, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        sys::futex_wait(&slot.state, marked);
+    }
+}
+
+/// Ends a user-space reap, leaving `next` as the state, and wakes the
+/// threads that went to sleep waiting for it.
+fn end_user_reap(slot: &Slot, next: u32) {
+    if slot.state.swap(next, Ordering::Release) & CONTENDED != 0 {
+        sys::futex_wake_all(&slot.state);
     }
 }
 
@@ -293,10 +317,10 @@ impl Pinned {
                 return Consumer::Kernel(None);
             }
             if state & USER != 0 {
-                if state & !KERNEL_COUNT == owner {
+                if state & (USER | OWNER) == owner {
                     break true;
                 }
-                backoff.wait();
+                backoff.wait(slot, state);
                 continue;
             }
             let next = if state == 0 { owner } else { state + 1 };
@@ -322,7 +346,7 @@ impl Pinned {
             }),
             None if nested => Consumer::Kernel(None),
             None => {
-                slot.state.store(1, Ordering::Release);
+                end_user_reap(slot, 1);
                 Consumer::Kernel(Some(KernelReap { slot }))
             }
         }
@@ -354,8 +378,7 @@ pub struct KernelReap {
 impl Drop for UserReap {
     fn drop(&mut self) {
         if !self.nested {
-            // Nobody else changes the state while USER is set.
-            self.pinned.slot.state.store(0, Ordering::Release);
+            end_user_reap(self.pinned.slot, 0);
         }
     }
 }
@@ -375,7 +398,7 @@ impl UserReap {
         let slot = self.pinned.slot;
         let nested = self.nested;
         if !nested {
-            slot.state.store(1, Ordering::Release);
+            end_user_reap(slot, 1);
         }
         // Drop the claim without running UserReap's Drop, which would reset the state.
         let this = core::mem::ManuallyDrop::new(self);
@@ -392,6 +415,7 @@ pub fn destroy(ctx: usize) -> Result<c_int, Errno> {
     let Some(slot) = find_undead(ctx) else {
         return sys::io_destroy(ctx);
     };
+    let mut backoff = Backoff::default();
     loop {
         let state = slot.state.load(Ordering::Relaxed);
         if state & DEAD != 0 || slot.key.load(Ordering::Relaxed) != ctx {
@@ -399,7 +423,7 @@ pub fn destroy(ctx: usize) -> Result<c_int, Errno> {
             return sys::io_destroy(ctx);
         }
         if state & USER != 0 {
-            std::thread::yield_now();
+            backoff.wait(slot, state);
             continue;
         }
         if slot

@@ -5,6 +5,7 @@
 //! `syscall()` is used with `errno` saved and restored around it.
 
 use core::ffi::{c_int, c_long};
+use core::sync::atomic::AtomicU32;
 
 /// A positive errno value, as the kernel reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +81,34 @@ unsafe fn syscall(nr: c_long, args: [usize; 6]) -> Result<c_int, Errno> {
         // The C API returns int: the kernel's long is truncated, as upstream does.
         Ok(ret as c_int)
     }
+}
+
+/// Sleeps while `*word == expected` (or until a wake or a signal).
+pub fn futex_wait(word: &AtomicU32, expected: u32) {
+    let args = [
+        word.as_ptr() as usize,
+        (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as usize,
+        expected as usize,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the kernel only reads `word`, which is a live atomic; no timeout.
+    let _ = unsafe { syscall(libc::SYS_futex, args) };
+}
+
+/// Wakes every thread sleeping in `futex_wait` on `word`.
+pub fn futex_wake_all(word: &AtomicU32) {
+    let args = [
+        word.as_ptr() as usize,
+        (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG) as usize,
+        i32::MAX as usize,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: FUTEX_WAKE reads nothing through its pointer but the address.
+    let _ = unsafe { syscall(libc::SYS_futex, args) };
 }
 
 /// `io_setup(nr_events, ctxp)`.

@@ -8,14 +8,8 @@ source "$(dirname "$0")/../lib.sh"
 source "$ROOT/capi-tests/api/lib.sh"
 FASTPATH_DIR="$ROOT/capi-tests/fastpath"
 
-# The loop device and the files on tmpfs go away with $WORK.
-LOOP_DEVICE=
 TMPFS_DIR=$(mktemp -d /dev/shm/capi-fastpath.XXXXXX)
-cleanup() {
-    [ -z "$LOOP_DEVICE" ] || losetup -d "$LOOP_DEVICE"
-    rm -rf "$TMPFS_DIR" "$WORK"
-}
-trap cleanup EXIT
+at_exit "rm -rf '$TMPFS_DIR'"
 
 # relay_checks LABEL FILE: turns the "ok"/"not ok" lines of a test program's
 # output into checks named "LABEL: ..."; other lines are shown.
@@ -92,12 +86,10 @@ run_c_test "fork[system]" "$SYSTEM_LIBDIR" "$WORK/fastpath-fork"
 
 # The ledger test, with a loop device (O_DIRECT over a tmpfs file) for
 # completions that come from a kernel worker, when losetup can make one.
-truncate -s 64M "$TMPFS_DIR/loop-backing"
-if LOOP_DEVICE=$(losetup --find --show --direct-io=on "$TMPFS_DIR/loop-backing" 2>"$WORK/losetup.err"); then
-    echo "stress: loop device $LOOP_DEVICE (direct I/O: $(losetup --list --noheadings --output DIO "$LOOP_DEVICE"))"
+if attach_loop_device 64M 2>"$WORK/losetup.err"; then
+    echo "stress: loop device $LOOP_DEVICE with direct I/O"
 else
     echo "stress: SKIPPING loop device reads, losetup failed: $(cat "$WORK/losetup.err")"
-    LOOP_DEVICE=
 fi
 run_c_test "stress[ours]" "$OUR_LIBDIR" "$WORK/fastpath-stress" LIBAIO_RS_STATS=1 FASTPATH_LOOP_DEVICE="$LOOP_DEVICE"
 # The same ledger with the kernel alone: the test's own control.

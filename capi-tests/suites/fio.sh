@@ -11,9 +11,6 @@ TMPDIR=/dev/shm source "$(dirname "$0")/../lib.sh"
 source "$ROOT/capi-tests/harness/loader.sh"
 
 FIO=$(command -v fio)
-loop_device=
-detach_loop() { [ -z "$loop_device" ] || losetup -d "$loop_device"; }
-trap 'detach_loop; rm -rf "$WORK"' EXIT
 
 # Each run moves a few thousand 4 KiB requests.
 # No verify state files: they would land in the working directory.
@@ -98,19 +95,17 @@ verified_run write-tmpfs-userspace-reap LIBAIO_RS_STATS=1 -- --thread --rw=write
 check "fio[write-tmpfs-userspace-reap]: fio reaped from our context's ring itself" \
     reaped_by_fio write-tmpfs-userspace-reap
 
-truncate -s 16M "$WORK/loop-backing"
-loop_device=$(losetup --direct-io=on --find --show "$WORK/loop-backing")
-check "loop device $loop_device does direct I/O" [ "$(cat "/sys/block/${loop_device#/dev/}/loop/dio")" = 1 ]
-verified_run write-loop LIBAIO_RS_STATS=1 -- --thread --rw=write --filename="$loop_device"
-verified_run write-loop-userspace-reap LIBAIO_RS_STATS=1 -- --thread --rw=write --filename="$loop_device" \
+check "a loop device with direct I/O over tmpfs" attach_loop_device 16M
+verified_run write-loop LIBAIO_RS_STATS=1 -- --thread --rw=write --filename="$LOOP_DEVICE"
+verified_run write-loop-userspace-reap LIBAIO_RS_STATS=1 -- --thread --rw=write --filename="$LOOP_DEVICE" \
     "${USERSPACE_REAP[@]}"
 check "fio[write-loop-userspace-reap]: fio reaped from our context's ring itself" \
     reaped_by_fio write-loop-userspace-reap
 # Two threads, each with its own context and its own half of the device.
 verified_run two-jobs-loop LIBAIO_RS_STATS=1 -- --thread --numjobs=2 --offset_increment=8M --rw=write \
-    --filename="$loop_device"
+    --filename="$LOOP_DEVICE"
 # Forked job; verify_backlog interleaves verify reads with the writes in flight.
-verified_run randrw-loop -- --rw=randrw --rwmixread=25 --verify_backlog=64 --filename="$loop_device"
+verified_run randrw-loop -- --rw=randrw --rwmixread=25 --verify_backlog=64 --filename="$LOOP_DEVICE"
 
 # The verify checks can fail: one corrupted block makes fio fail with EILSEQ.
 EILSEQ=84

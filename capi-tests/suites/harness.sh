@@ -18,7 +18,7 @@ unmount_under_work() {
     findmnt -rn -o TARGET | grep "^$WORK/" | xargs -r umount
 }
 # extracheck unmounts after each case; this is for a run cut short.
-trap 'unmount_under_work; rm -rf "$WORK"' EXIT
+at_exit unmount_under_work
 
 (cd "$WORK" && apt-get source -qq "libaio=$HARNESS_VERSION") > "$WORK/fetch.log" 2>&1
 source_dir="$WORK/libaio-${HARNESS_VERSION%-*}"
