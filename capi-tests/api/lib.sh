@@ -41,11 +41,12 @@ bound_files() {
 }
 
 # traced TRACE COMMAND...: runs COMMAND with the loader logging its symbol
-# bindings to TRACE.<pid> (see bound_files).
+# bindings to TRACE.<pid> (see bound_files). All are bound at start-up, so
+# that no two threads write their lines into the log at once.
 traced() {
     local trace=$1; shift
     rm -f "$trace".*
-    LD_DEBUG=bindings LD_DEBUG_OUTPUT="$trace" "$@"
+    LD_BIND_NOW=1 LD_DEBUG=bindings LD_DEBUG_OUTPUT="$trace" "$@"
 }
 
 # check_bound_to LABEL TRACE PROGRAM LIBRARY: a check that every io_* symbol
@@ -67,19 +68,26 @@ check_bound_to() {
 # exited 0 and that its io_* calls went to LIBDIR/libaio.so.1 (with LIBDIR
 # empty: that it has libaio linked in statically). Its stdout and stderr stay
 # in $RUN_OUTPUT until the next run.
+# relay_checks LABEL FILE: turns the "ok"/"not ok" lines of a test program's
+# output into checks named "LABEL: ..."; other lines are shown.
+relay_checks() {
+    local line
+    while IFS= read -r line; do
+        case $line in
+            "ok "*) pass "$1: ${line#ok }" ;;
+            "not ok "*) fail "$1: ${line#not ok }" ;;
+            *) echo "$1: $line" ;;
+        esac
+    done <"$2"
+}
+
 RUN_OUTPUT="$WORK/run.out"
 run_c_test() {
     local label=$1 libdir=$2 program=$3; shift 3
-    local trace="$WORK/run.bindings" status line
+    local trace="$WORK/run.bindings" status
     traced "$trace" env "$@" LD_LIBRARY_PATH="$libdir" TMPDIR="$WORK" "$program" >"$RUN_OUTPUT" 2>&1
     status=$?
-    while IFS= read -r line; do
-        case $line in
-            "ok "*) pass "$label: ${line#ok }" ;;
-            "not ok "*) fail "$label: ${line#not ok }" ;;
-            *) echo "$label: $line" ;;
-        esac
-    done <"$RUN_OUTPUT"
+    relay_checks "$label" "$RUN_OUTPUT"
     check "$label: exits 0" [ "$status" -eq 0 ]
     check_bound_to "$label" "$trace" "$program" "${libdir:+$libdir/libaio.so.1}"
 }

@@ -11,19 +11,6 @@ FASTPATH_DIR="$ROOT/capi-tests/fastpath"
 TMPFS_DIR=$(mktemp -d /dev/shm/capi-fastpath.XXXXXX)
 at_exit "rm -rf '$TMPFS_DIR'"
 
-# relay_checks LABEL FILE: turns the "ok"/"not ok" lines of a test program's
-# output into checks named "LABEL: ..."; other lines are shown.
-relay_checks() {
-    local line
-    while IFS= read -r line; do
-        case $line in
-            "ok "*) pass "$1: ${line#ok }" ;;
-            "not ok "*) fail "$1: ${line#not ok }" ;;
-            *) echo "$1: $line" ;;
-        esac
-    done <"$2"
-}
-
 # calls_in LOG NAME: how many NAME syscalls strace log LOG shows.
 calls_in() {
     grep -cE "(^|[[:space:]])$2\\(" "$1"
