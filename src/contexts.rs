@@ -29,7 +29,6 @@ const SLOTS: usize = 4096;
 const EMPTY: usize = 0;
 /// A removed entry; page-aligned ring addresses can never equal it.
 const TOMBSTONE: usize = 1;
-const PAGE_MASK: usize = 4095;
 
 const DEAD: u32 = 1 << 31;
 const USER: u32 = 1 << 30;
@@ -69,11 +68,10 @@ fn probe(ctx: usize) -> impl Iterator<Item = &'static Slot> {
     (0..SLOTS).map(move |i| &TABLE[(home(ctx) + i) % SLOTS])
 }
 
+/// A match may be an empty or removed entry (for the values 0 and 1, which
+/// are no ring's address): those are always DEAD, which callers check.
 #[inline]
 fn find(ctx: usize) -> Option<&'static Slot> {
-    if ctx == 0 || ctx & PAGE_MASK != 0 {
-        return None;
-    }
     let first = &TABLE[home(ctx)];
     if first.key.load(Ordering::Acquire) == ctx {
         return Some(first);

@@ -31,6 +31,7 @@ pub struct Request {
 }
 
 impl Request {
+    #[cold]
     #[inline(never)]
     fn syscall(self) -> Result<c_int, Errno> {
         runtime::count_kernel_reap();
@@ -107,6 +108,7 @@ impl Request {
     }
 
     /// Takes events from a ring that had some, or waits in the kernel.
+    #[cold]
     #[inline(never)]
     fn reap(self, pinned: Pinned) -> Result<c_int, Errno> {
         let mut reaper = match pinned.consume() {
