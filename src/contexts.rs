@@ -81,10 +81,15 @@ fn find(ctx: usize) -> Option<&'static Slot> {
 
 #[cold]
 fn find_further(ctx: usize) -> Option<&'static Slot> {
+    entries(ctx).next()
+}
+
+/// The entries keyed `ctx`, in probe order.
+fn entries(ctx: usize) -> impl Iterator<Item = &'static Slot> {
     probe(ctx)
         .map(|slot| (slot, slot.key.load(Ordering::Acquire)))
         .take_while(|&(_, key)| key != EMPTY)
-        .find(|&(_, key)| key == ctx)
+        .filter(move |&(_, key)| key == ctx)
         .map(|(slot, _)| slot)
 }
 
@@ -92,11 +97,7 @@ fn find_further(ctx: usize) -> Option<&'static Slot> {
 /// entry for the same address may still be dying; lookups reach this one
 /// once that one is a tombstone.
 fn find_undead(ctx: usize) -> Option<&'static Slot> {
-    probe(ctx)
-        .map(|slot| (slot, slot.key.load(Ordering::Acquire)))
-        .take_while(|&(_, key)| key != EMPTY)
-        .find(|&(slot, key)| key == ctx && slot.state.load(Ordering::Acquire) & DEAD == 0)
-        .map(|(slot, _)| slot)
+    entries(ctx).find(|slot| slot.state.load(Ordering::Acquire) & DEAD == 0)
 }
 
 /// `io_setup`: the kernel creates the context and maps its ring; we record it.
