@@ -17,13 +17,15 @@
 //! wait in the kernel counts itself in; others then reap through the kernel
 //! too, so no two consumers ever race on `head`. Nobody sleeps while holding
 //! `USER`, so waiters in the kernel wait in parallel, as with upstream.
+//! Nobody but the reaper changes the state while it holds `USER`, so the
+//! reaper gives it back with a plain store.
 
 use crate::hazard::{self, Hazard};
 use crate::ring::{Ring, RingHeader};
 use crate::runtime;
 use crate::sys::{self, plausible, Errno};
 use core::ffi::c_int;
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{compiler_fence, AtomicU32, AtomicUsize, Ordering};
 
 const SLOTS: usize = 4096;
 const EMPTY: usize = 0;
@@ -32,8 +34,6 @@ const TOMBSTONE: usize = 1;
 
 const DEAD: u32 = 1 << 31;
 const USER: u32 = 1 << 30;
-/// With USER: another thread sleeps on the state word until the reap ends.
-const CONTENDED: u32 = 1 << 29;
 /// With USER: which thread reaps (its hazard cell number).
 const OWNER_SHIFT: u32 = 20;
 const OWNER: u32 = 0xff << OWNER_SHIFT;
@@ -45,6 +45,8 @@ struct Slot {
     state: AtomicU32,
     /// The ring capacity read when the context was created.
     nr: AtomicU32,
+    /// Threads asleep on `state` until a user-space reap ends.
+    sleepers: AtomicU32,
 }
 
 #[allow(clippy::declare_interior_mutable_const)]
@@ -52,6 +54,7 @@ const VACANT: Slot = Slot {
     key: AtomicUsize::new(EMPTY),
     state: AtomicU32::new(DEAD),
     nr: AtomicU32::new(0),
+    sleepers: AtomicU32::new(0),
 };
 
 static TABLE: [Slot; SLOTS] = [VACANT; SLOTS];
@@ -186,9 +189,19 @@ pub enum Access {
     Kernel(Option<KernelReap>),
 }
 
+/// The common case of [`access`], small enough to inline into every reaping
+/// call: this thread's cell is at its home, and so is the live context.
+/// `None` says "ask `access`".
+#[inline(always)]
+pub fn pin(ctx: usize) -> Option<Pinned> {
+    let hazard = hazard::protect_at_home(ctx)?;
+    let slot = &TABLE[home(ctx)];
+    // As in `access`: checked after the claim is published.
+    slot.is_live(ctx).then_some(Pinned { slot, ctx, hazard })
+}
+
 /// How `ctx` may be reached. Unknown, dead and inherited contexts go to the
 /// kernel, which answers for them.
-#[inline(always)]
 pub fn access(ctx: usize) -> Access {
     let Some(hazard) = hazard::protect(ctx) else {
         return access_without_claim(ctx);
@@ -219,9 +232,13 @@ fn access_past_dying_entry(ctx: usize, hazard: Hazard) -> Access {
 }
 
 impl Slot {
+    /// Keyed `ctx` and not dying. The key is read again after the state: in
+    /// between, the entry may have died and been reused for another ring.
     #[inline]
     fn is_live(&self, ctx: usize) -> bool {
-        self.state.load(Ordering::Acquire) & DEAD == 0 && self.key.load(Ordering::Acquire) == ctx
+        self.key.load(Ordering::Acquire) == ctx
+            && self.state.load(Ordering::Acquire) & DEAD == 0
+            && self.key.load(Ordering::Acquire) == ctx
     }
 }
 
@@ -254,8 +271,9 @@ fn enter_kernel(slot: &'static Slot, ctx: usize) -> Option<KernelReap> {
 struct Backoff(u32);
 
 impl Backoff {
-    /// Spins briefly (a reap is a short copy), then sleeps on the state word
-    /// (`observed`), so that a reaper that lost its CPU gets it back.
+    /// Spins briefly (a reap is a short copy), then sleeps while the state
+    /// word still holds `observed`, so that a reaper that lost its CPU gets
+    /// it back.
     fn wait(&mut self, slot: &Slot, observed: u32) {
         const SPINS: u32 = 64;
         if self.0 < SPINS {
@@ -263,24 +281,23 @@ impl Backoff {
             core::hint::spin_loop();
             return;
         }
-        let marked = observed | CONTENDED;
-        let marking = observed != marked;
-        if marking
-            && slot
-                .state
-                .compare_exchange(observed, marked, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-        {
-            return;
-        }
-        sys::futex_wait(&slot.state, marked);
+        slot.sleepers.fetch_add(1, Ordering::SeqCst);
+        // The reaper's side of this Dekker pair has no fence: either its
+        // release store is visible to the futex's check after this barrier,
+        // or its later load of `sleepers` sees us and it wakes us.
+        hazard::barrier_in_every_thread();
+        sys::futex_wait(&slot.state, observed);
+        slot.sleepers.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 /// Ends a user-space reap, leaving `next` as the state, and wakes the
-/// threads that went to sleep waiting for it.
+/// threads that went to sleep waiting for it (see `Backoff::wait`).
+#[inline]
 fn end_user_reap(slot: &Slot, next: u32) {
-    if slot.state.swap(next, Ordering::Release) & CONTENDED != 0 {
+    slot.state.store(next, Ordering::Release);
+    compiler_fence(Ordering::SeqCst);
+    if slot.sleepers.load(Ordering::Relaxed) != 0 {
         sys::futex_wake_all(&slot.state);
     }
 }
@@ -298,26 +315,23 @@ impl Pinned {
     #[inline]
     pub fn is_empty(&self) -> bool {
         let header = self.header();
-        let tail = header.tail.load(Ordering::Acquire);
-        header.head.load(Ordering::Relaxed) == tail
-            && header.magic.load(Ordering::Relaxed) == crate::ring::MAGIC
+        header.tail.load(Ordering::Acquire) == header.head.load(Ordering::Relaxed)
     }
 
     /// Joins the consumers of the ring: alone in user space if nobody else
-    /// consumes it, else through the kernel. A signal handler interrupting its
-    /// own thread's user-space reap nests inside it instead of waiting for it.
+    /// consumes it, else through the kernel.
     pub fn consume(self) -> Consumer {
         let slot = self.slot;
         let owner = USER | self.hazard.thread_index() << OWNER_SHIFT;
         let mut backoff = Backoff::default();
-        let nested = loop {
+        loop {
             let state = slot.state.load(Ordering::Relaxed);
             if state & DEAD != 0 {
                 return Consumer::Kernel(None);
             }
             if state & USER != 0 {
                 if state & (USER | OWNER) == owner {
-                    break true;
+                    return Consumer::InterruptedOwner;
                 }
                 backoff.wait(slot, state);
                 continue;
@@ -331,19 +345,14 @@ impl Pinned {
                 if next != owner {
                     return Consumer::Kernel(Some(KernelReap { slot }));
                 }
-                break false;
+                break;
             }
-        };
+        }
         let nr = slot.nr.load(Ordering::Relaxed);
         // SAFETY: the kernel mapped `nr` events after the header, and the
         // claim moves into the UserReap together with the Ring.
         match unsafe { Ring::attach(self.header(), nr) } {
-            Some(ring) => Consumer::User(UserReap {
-                ring,
-                nested,
-                pinned: self,
-            }),
-            None if nested => Consumer::Kernel(None),
+            Some(ring) => Consumer::User(UserReap { ring, pinned: self }),
             None => {
                 end_user_reap(slot, 1);
                 Consumer::Kernel(Some(KernelReap { slot }))
@@ -358,14 +367,15 @@ pub enum Consumer {
     User(UserReap),
     /// Through the kernel; the guard (if any) keeps user-space reapers out.
     Kernel(Option<KernelReap>),
+    /// Nowhere: a signal handler interrupted its own thread's user-space reap
+    /// of this ring. The events that reap copied are not yet given back, so
+    /// neither the handler nor the kernel may take any until it resumes.
+    InterruptedOwner,
 }
 
-/// Exclusive user-space access to one ring. A nested one (a signal handler
-/// on the owning thread) borrows the interrupted reap's ownership: the
-/// interrupted reap publishes `head` with a compare-and-swap and retries.
+/// Exclusive user-space access to one ring.
 pub struct UserReap {
     pub ring: Ring<'static>,
-    nested: bool,
     pinned: Pinned,
 }
 
@@ -376,9 +386,7 @@ pub struct KernelReap {
 
 impl Drop for UserReap {
     fn drop(&mut self) {
-        if !self.nested {
-            end_user_reap(self.pinned.slot, 0);
-        }
+        end_user_reap(self.pinned.slot, 0);
     }
 }
 
@@ -391,19 +399,15 @@ impl Drop for KernelReap {
 impl UserReap {
     /// Turns this user-space reaper into a kernel one, without a gap in which
     /// another thread could consume in user space. The ring claim is dropped:
-    /// a thread asleep in the kernel must not hold up io_destroy. A nested
-    /// reaper stays under the interrupted one's ownership.
-    pub fn into_kernel(self) -> Option<KernelReap> {
+    /// a thread asleep in the kernel must not hold up io_destroy.
+    pub fn into_kernel(self) -> KernelReap {
         let slot = self.pinned.slot;
-        let nested = self.nested;
-        if !nested {
-            end_user_reap(slot, 1);
-        }
+        end_user_reap(slot, 1);
         // Drop the claim without running UserReap's Drop, which would reset the state.
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: `this` is never used or dropped again; the claim is moved out once.
         drop(unsafe { core::ptr::read(&this.pinned) });
-        (!nested).then_some(KernelReap { slot })
+        KernelReap { slot }
     }
 }
 

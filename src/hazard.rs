@@ -98,14 +98,12 @@ fn home(thread: usize) -> usize {
     (thread >> 6).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (usize::BITS - 8)
 }
 
-#[inline]
-fn my_cell() -> Option<&'static HazardCell> {
+/// This thread's cell, if it sits at its home index (it nearly always does).
+#[inline(always)]
+fn cell_at_home() -> Option<&'static HazardCell> {
     let me = thread_id();
     let cell = &CELLS_TABLE[home(me) % CELLS];
-    if cell.owner.load(Ordering::Relaxed) == me {
-        return Some(cell);
-    }
-    claim_cell(me)
+    (cell.owner.load(Ordering::Relaxed) == me).then_some(cell)
 }
 
 #[cold]
@@ -159,23 +157,43 @@ impl Drop for Hazard {
 /// the context dead is visible to the caller's next loads, or the destroyer
 /// will wait for the returned claim to be dropped. `None` when more than
 /// `CELLS` threads hold cells: the caller then uses the syscall.
-#[inline]
 pub fn protect(ring: usize) -> Option<Hazard> {
-    let cell = my_cell()?;
+    let cell = cell_at_home().or_else(|| claim_cell(thread_id()))?;
+    Some(publish(cell, ring))
+}
+
+/// [`protect`] for a thread whose cell is at its home index, else `None`
+/// with nothing published: the inlined first try of every reaping call.
+#[inline(always)]
+pub fn protect_at_home(ring: usize) -> Option<Hazard> {
+    Some(publish(cell_at_home()?, ring))
+}
+
+#[inline(always)]
+fn publish(cell: &'static HazardCell, ring: usize) -> Hazard {
     let covered = cell.ring.load(Ordering::Relaxed);
     cell.ring.store(ring, Ordering::Relaxed);
     // The destroyer's membarrier stands for the fence this side leaves out.
     compiler_fence(Ordering::SeqCst);
-    Some(Hazard { cell, covered })
+    Hazard { cell, covered }
+}
+
+/// A full barrier in every running thread of the process: after it, each
+/// thread's stores made before it are visible to the caller, and each
+/// thread's loads made after it see the caller's earlier stores. It lets
+/// the hot paths leave out their own fences. Registered by `init` (the fast
+/// path is off without it), so it cannot fail.
+pub fn barrier_in_every_thread() {
+    fence(Ordering::SeqCst);
+    membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
 }
 
 /// Waits until no thread holds a claim on `ring`. The caller has already
 /// stored the mark that keeps new claims from using it.
 pub fn wait_for_readers(ring: usize) {
-    fence(Ordering::SeqCst);
-    // Registered by `init`, so it cannot fail: after it, every reader's claim
-    // made before our mark is visible, and later readers see the mark.
-    membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+    // After it every reader's claim made before our mark is visible, and
+    // later readers see the mark.
+    barrier_in_every_thread();
     while CELLS_TABLE
         .iter()
         .any(|cell| cell.ring.load(Ordering::Acquire) == ring)

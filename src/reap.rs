@@ -53,49 +53,61 @@ impl Request {
         }
     }
 
-    /// Whether the timeout is exactly zero. Only called once `plausible`
-    /// passed, and only dereferenced as the C contract allows.
-    #[inline]
-    fn zero_timeout(&self) -> bool {
-        if self.timeout == 0 {
-            return false;
-        }
-        // SAFETY: a non-NULL timeout must point to a readable timespec (C
-        // contract); the first page and kernel addresses were refused earlier.
-        let ts = unsafe { (self.timeout as *const libc::timespec).read() };
-        ts.tv_sec == 0 && ts.tv_nsec == 0
-    }
-
-    /// Serves the request. This is the hot path, kept small enough to
-    /// inline into the entry points: the empty-ring answer takes no lock.
+    /// Serves the request. This is the hot path, inlined into the entry
+    /// points; the empty-ring answer takes no lock.
     #[inline(always)]
     pub fn run(self) -> Result<c_int, Errno> {
-        let pinned = match contexts::access(self.ctx) {
-            Access::Ring(pinned) => pinned,
-            Access::Kernel(_guard) => return self.syscall(),
-        };
-        // The kernel's own order of checks: the timeout, the signal mask, then the counts.
-        if self.timeout != 0 && !plausible(self.timeout, size_of::<libc::timespec>()) {
-            return Err(Errno::EFAULT);
+        let pinned = contexts::pin(self.ctx);
+        if let Some(answer) = pinned.as_ref().and_then(|pinned| self.answer_now(pinned)) {
+            return answer;
         }
+        self.run_further(pinned)
+    }
+
+    /// The answers due before any consuming: the kernel's argument errors
+    /// (in its order: the timeout, the signal mask, the counts), and 0 for an
+    /// empty ring when the call would not wait. `None`: events must be taken
+    /// or waited for.
+    #[inline(always)]
+    fn answer_now(&self, pinned: &Pinned) -> Option<Result<c_int, Errno>> {
+        let zero_timeout = match self.zero_timeout() {
+            Ok(zero) => zero,
+            Err(errno) => return Some(Err(errno)),
+        };
         if let Wait::WithSigmask(mask) = self.wait {
             if mask != 0 && !plausible(mask, KERNEL_SIGSET_BYTES) {
-                return Err(Errno::EFAULT);
+                return Some(Err(Errno::EFAULT));
             }
         }
         if !(0..=self.nr).contains(&self.min_nr) {
-            return Err(Errno::EINVAL);
+            return Some(Err(Errno::EINVAL));
         }
-        let no_wait = if self.sets_sigmask() {
-            self.zero_timeout()
-        } else {
-            self.min_nr == 0 || self.zero_timeout()
-        };
-        if no_wait && pinned.is_empty() {
+        (self.answers_without_waiting(zero_timeout) && pinned.is_empty()).then(|| {
             runtime::count_user_reap();
-            return Ok(0);
+            Ok(0)
+        })
+    }
+
+    /// Whether the timeout is exactly zero; EFAULT if it cannot be read.
+    #[inline(always)]
+    fn zero_timeout(&self) -> Result<bool, Errno> {
+        match self.timeout {
+            0 => Ok(false),
+            timeout if plausible(timeout, size_of::<libc::timespec>()) => {
+                // SAFETY: a non-NULL timeout must point to a readable timespec
+                // (C contract); the first page and kernel addresses are refused.
+                let ts = unsafe { (timeout as *const libc::timespec).read() };
+                Ok(ts.tv_sec == 0 && ts.tv_nsec == 0)
+            }
+            _ => Err(Errno::EFAULT),
         }
-        self.reap(pinned)
+    }
+
+    /// Whether the answer is due now, whatever the ring holds: the kernel
+    /// would not sleep for it.
+    #[inline(always)]
+    fn answers_without_waiting(&self, zero_timeout: bool) -> bool {
+        zero_timeout || (self.min_nr == 0 && !self.sets_sigmask())
     }
 
     /// `io_pgetevents` with a mask: a signal the mask unblocks must be
@@ -107,16 +119,35 @@ impl Request {
         matches!(self.wait, Wait::WithSigmask(mask) if mask != 0)
     }
 
-    /// Takes events from a ring that had some, or waits in the kernel.
+    /// Takes events from a ring that had some, or waits in the kernel; and
+    /// everything for a thread or a context off the common path (a thread's
+    /// first call, a table collision, a context that is not ours).
     #[cold]
     #[inline(never)]
-    fn reap(self, pinned: Pinned) -> Result<c_int, Errno> {
+    fn run_further(self, pinned: Option<Pinned>) -> Result<c_int, Errno> {
+        let pinned = match pinned {
+            Some(pinned) => pinned,
+            None => match contexts::access(self.ctx) {
+                Access::Ring(pinned) => match self.answer_now(&pinned) {
+                    Some(answer) => return answer,
+                    None => pinned,
+                },
+                Access::Kernel(_guard) => return self.syscall(),
+            },
+        };
+        let zero_timeout = self.zero_timeout()?;
         let mut reaper = match pinned.consume() {
-            Consumer::Kernel(_guard) => return self.syscall(),
             Consumer::User(reaper) => reaper,
+            Consumer::Kernel(_guard) => return self.syscall(),
+            // A signal handler's call: as if another thread had just taken
+            // the ready events, and a wait were cut short by the signal.
+            Consumer::InterruptedOwner if self.answers_without_waiting(zero_timeout) => {
+                return Ok(0)
+            }
+            Consumer::InterruptedOwner => return Err(Errno::EINTR),
         };
         let available = reaper.ring.available();
-        if self.sets_sigmask() || (available < self.min_nr as usize && !self.zero_timeout()) {
+        if self.sets_sigmask() || (available < self.min_nr as usize && !zero_timeout) {
             let _guard = reaper.into_kernel();
             return self.syscall();
         }

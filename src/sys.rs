@@ -14,6 +14,7 @@ pub struct Errno(pub c_int);
 impl Errno {
     pub const EINVAL: Errno = Errno(libc::EINVAL);
     pub const EFAULT: Errno = Errno(libc::EFAULT);
+    pub const EINTR: Errno = Errno(libc::EINTR);
 }
 
 /// Lowest and highest address the kernel accepts as a user pointer.
