@@ -70,10 +70,9 @@ impl Request {
     /// or waited for.
     #[inline(always)]
     fn answer_now(&self, pinned: &Pinned) -> Option<Result<c_int, Errno>> {
-        let zero_timeout = match self.zero_timeout() {
-            Ok(zero) => zero,
-            Err(errno) => return Some(Err(errno)),
-        };
+        if self.timeout != 0 && !plausible(self.timeout, size_of::<libc::timespec>()) {
+            return Some(Err(Errno::EFAULT));
+        }
         if let Wait::WithSigmask(mask) = self.wait {
             if mask != 0 && !plausible(mask, KERNEL_SIGSET_BYTES) {
                 return Some(Err(Errno::EFAULT));
@@ -82,32 +81,30 @@ impl Request {
         if !(0..=self.nr).contains(&self.min_nr) {
             return Some(Err(Errno::EINVAL));
         }
-        (self.answers_without_waiting(zero_timeout) && pinned.is_empty()).then(|| {
+        (pinned.is_empty() && self.answers_without_waiting()).then(|| {
             runtime::count_user_reap();
             Ok(0)
         })
     }
 
-    /// Whether the timeout is exactly zero; EFAULT if it cannot be read.
+    /// Whether the timeout is exactly zero. Only called once `answer_now`
+    /// found it plausible, and only where the answer depends on it.
     #[inline(always)]
-    fn zero_timeout(&self) -> Result<bool, Errno> {
-        match self.timeout {
-            0 => Ok(false),
-            timeout if plausible(timeout, size_of::<libc::timespec>()) => {
-                // SAFETY: a non-NULL timeout must point to a readable timespec
-                // (C contract); the first page and kernel addresses are refused.
-                let ts = unsafe { (timeout as *const libc::timespec).read() };
-                Ok(ts.tv_sec == 0 && ts.tv_nsec == 0)
-            }
-            _ => Err(Errno::EFAULT),
+    fn zero_timeout(&self) -> bool {
+        if self.timeout == 0 {
+            return false;
         }
+        // SAFETY: a non-NULL timeout must point to a readable timespec (C
+        // contract); the first page and kernel addresses were refused.
+        let ts = unsafe { (self.timeout as *const libc::timespec).read() };
+        ts.tv_sec == 0 && ts.tv_nsec == 0
     }
 
     /// Whether the answer is due now, whatever the ring holds: the kernel
     /// would not sleep for it.
     #[inline(always)]
-    fn answers_without_waiting(&self, zero_timeout: bool) -> bool {
-        zero_timeout || (self.min_nr == 0 && !self.sets_sigmask())
+    fn answers_without_waiting(&self) -> bool {
+        (self.min_nr == 0 && !self.sets_sigmask()) || self.zero_timeout()
     }
 
     /// `io_pgetevents` with a mask: a signal the mask unblocks must be
@@ -135,19 +132,16 @@ impl Request {
                 Access::Kernel(_guard) => return self.syscall(),
             },
         };
-        let zero_timeout = self.zero_timeout()?;
         let mut reaper = match pinned.consume() {
             Consumer::User(reaper) => reaper,
             Consumer::Kernel(_guard) => return self.syscall(),
             // A signal handler's call: as if another thread had just taken
             // the ready events, and a wait were cut short by the signal.
-            Consumer::InterruptedOwner if self.answers_without_waiting(zero_timeout) => {
-                return Ok(0)
-            }
+            Consumer::InterruptedOwner if self.answers_without_waiting() => return Ok(0),
             Consumer::InterruptedOwner => return Err(Errno::EINTR),
         };
         let available = reaper.ring.available();
-        if self.sets_sigmask() || (available < self.min_nr as usize && !zero_timeout) {
+        if self.sets_sigmask() || (available < self.min_nr as usize && !self.zero_timeout()) {
             let _guard = reaper.into_kernel();
             return self.syscall();
         }

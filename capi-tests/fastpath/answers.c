@@ -109,6 +109,7 @@ static void pgetevents_delivers_a_pending_signal_its_mask_unblocks(void)
 struct handler_call {
     long min_nr;
     struct timespec *timeout;
+    long period_us; /* of the timer; well above a wait's length, or the handler runs back to back */
 };
 static const struct handler_call *handler_call;
 static io_context_t handler_ctx;
@@ -130,21 +131,22 @@ static void reap_in_handler(int sig)
 }
 
 /* In a child: for one second, submits and reaps reads of /dev/zero while a
- * 100 us timer reaps too from its handler, making `call` there. Returns
- * reaped - submitted. */
+ * timer reaps too from its handler, making `call` there. Returns reaped -
+ * submitted. */
 static long reap_while_a_handler_reaps(const void *call)
 {
     struct sigaction action = {.sa_handler = reap_in_handler, .sa_flags = SA_RESTART};
-    struct itimerval every_100us = {{0, 100}, {0, 100}}, off = {{0, 0}, {0, 0}};
+    struct itimerval off = {{0, 0}, {0, 0}};
     struct io_event ev[4];
     struct timespec start;
     long submitted = 0, reaped = 0;
 
     handler_call = call;
+    struct itimerval every_period = {{0, handler_call->period_us}, {0, handler_call->period_us}};
 
     handler_ctx = new_ctx(64);
     sigaction(SIGALRM, &action, NULL);
-    setitimer(ITIMER_REAL, &every_100us, NULL);
+    setitimer(ITIMER_REAL, &every_period, NULL);
     clock_gettime(CLOCK_MONOTONIC, &start);
     while (elapsed_ms(&start) < 1000) {
         submit_zero_reads(handler_ctx, 1, submitted++);
@@ -166,7 +168,7 @@ int main(void)
     bad_arguments_get_the_kernels_answer();
     pgetevents_delivers_a_pending_signal_its_mask_unblocks();
     static struct timespec short_wait = {0, 20000};
-    static const struct handler_call poll = {0, ZERO_TIMEOUT}, wait = {1, &short_wait};
+    static const struct handler_call poll = {0, ZERO_TIMEOUT, 100}, wait = {1, &short_wait, 1000};
     check_isolated("polling in a signal handler that interrupted a reap: every event once, no hang",
                    reap_while_a_handler_reaps, &poll, 0, 5);
     check_isolated("waiting in a signal handler that interrupted a reap: every event once, no hang",
