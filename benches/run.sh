@@ -79,11 +79,13 @@ dd if=/dev/urandom of="$DATA/file" bs=1M count=256 status=none
 # Runs fio once; leaves its JSON report in $WORK/fio.json and its stderr in
 # $WORK/fio.err. Extra arguments go before fio (a wrapper such as strace). The
 # job is a thread, so that our LIBAIO_RS_STATS line is printed at exit.
+# LIB is system, ours, or ours-syscalls (ours with LIBAIO_RS_FORCE_SYSCALL=1).
 run_fio() { # LIB TARGET QD SECONDS [WRAPPER...]
     local lib=$1 target=$2 qd=$3 seconds=$4
     shift 4
     local preload=()
     [ "$lib" = system ] || preload=(LD_PRELOAD="$OUR_SO")
+    [ "$lib" != ours-syscalls ] || preload+=(LIBAIO_RS_FORCE_SYSCALL=1)
     "$@" env "${preload[@]}" fio --thread --name=randread --ioengine=libaio --rw=randread --bs=4k \
         --direct=1 --iodepth="$qd" --filename="$target" --time_based --runtime="$seconds" --randrepeat=0 \
         --output-format=json --output="$WORK/fio.json" > /dev/null 2> "$WORK/fio.err"
@@ -103,8 +105,8 @@ reaping_syscalls_strace() { # LIB TARGET QD
 }
 # The same for ours from its own counters, in a run that strace does not slow
 # down (under strace more completions are already in the ring when fio reaps).
-reaping_syscalls_counted() { # TARGET QD
-    run_fio ours "$1" "$2" 1 env LIBAIO_RS_STATS=1
+reaping_syscalls_counted() { # OURS TARGET QD
+    run_fio "$1" "$2" "$3" 1 env LIBAIO_RS_STATS=1
     local syscalls
     syscalls=$(sed -n 's/^libaio-rs: [0-9]* reaping calls served from the ring without a syscall, \([0-9]*\) reaping syscalls$/\1/p' "$WORK/fio.err")
     [ -n "$syscalls" ] || { echo "no LIBAIO_RS_STATS line from fio:"; cat "$WORK/fio.err"; exit 1; }
@@ -115,11 +117,11 @@ summary() { sort -g | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (
 
 echo "| workload | IOPS system [min-max] | IOPS ours [min-max] | IOPS ours/system (target >= 0.97) | CPU ns/IO system | CPU ns/IO ours | CPU ours/system (target <= 1.03) | reaping syscalls per 1000 I/O: system (strace) | ours (strace) | ours (own counters) |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-fio_workload() { # NAME TARGET QD
-    local name=$1 target=$2 qd=$3 lib round iops cpu
-    : > "$WORK/iops.system"; : > "$WORK/iops.ours"; : > "$WORK/cpu.system"; : > "$WORK/cpu.ours"
+fio_workload() { # NAME TARGET QD [OURS: ours (default) or ours-syscalls]
+    local name=$1 target=$2 qd=$3 ours=${4:-ours} lib round iops cpu
+    : > "$WORK/iops.system"; : > "$WORK/iops.$ours"; : > "$WORK/cpu.system"; : > "$WORK/cpu.$ours"
     for ((round = 0; round < FIO_ROUNDS; round++)); do
-        for lib in system ours; do
+        for lib in system "$ours"; do
             run_fio "$lib" "$target" "$qd" "$FIO_SECONDS"
             read -r iops cpu < <(fio_iops_cpu)
             echo "$iops" >> "$WORK/iops.$lib"
@@ -128,12 +130,12 @@ fio_workload() { # NAME TARGET QD
     done
     local si si_min si_max so so_min so_max sc oc gs go gc
     read -r si si_min si_max < <(summary < "$WORK/iops.system")
-    read -r so so_min so_max < <(summary < "$WORK/iops.ours")
+    read -r so so_min so_max < <(summary < "$WORK/iops.$ours")
     read -r sc _ _ < <(summary < "$WORK/cpu.system")
-    read -r oc _ _ < <(summary < "$WORK/cpu.ours")
+    read -r oc _ _ < <(summary < "$WORK/cpu.$ours")
     gs=$(reaping_syscalls_strace system "$target" "$qd")
-    go=$(reaping_syscalls_strace ours "$target" "$qd")
-    gc=$(reaping_syscalls_counted "$target" "$qd")
+    go=$(reaping_syscalls_strace "$ours" "$target" "$qd")
+    gc=$(reaping_syscalls_counted "$ours" "$target" "$qd")
     awk -v n="$name" -v si="$si" -v si0="$si_min" -v si1="$si_max" -v so="$so" -v so0="$so_min" -v so1="$so_max" \
         -v sc="$sc" -v oc="$oc" -v gs="$gs" -v go="$go" -v gc="$gc" 'BEGIN {
         ri = so / si; rc = oc / sc
@@ -153,6 +155,8 @@ else
     [ "$(cat "/sys/block/${LOOP#/dev/}/loop/dio")" = 1 ] || { echo "$LOOP did not get direct I/O"; exit 1; }
     fio_workload "loop dio QD1" "$LOOP" 1
     fio_workload "loop dio QD32" "$LOOP" 32
+    # The control for the row above: ours reaping through the syscall only.
+    fio_workload "loop dio QD32, ours with LIBAIO_RS_FORCE_SYSCALL=1" "$LOOP" 32 ours-syscalls
 fi
 echo
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
