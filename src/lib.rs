@@ -13,12 +13,15 @@
 // The shipped profiles set panic = "abort"; test builds unwind, and even
 // there an unwind reaching an `extern "C"` entry point aborts (Rust >= 1.81).
 
+// Only what the integration tests use is public. Statics that other crates
+// could reach through the rlib keep external linkage, and the cdylib then
+// loads their addresses from the GOT on every call.
 pub mod abi;
-pub mod capi;
-pub mod contexts;
-pub mod hazard;
-pub mod prep;
-pub mod reap;
+mod capi;
+mod contexts;
+mod hazard;
+mod prep;
+mod reap;
 pub mod ring;
-pub mod runtime;
-pub mod sys;
+mod runtime;
+mod sys;
