@@ -3,9 +3,11 @@
 # through ours, side by side: IOPS, and which libaio.so the process loaded.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUR_SO="$ROOT/target/release/libaio.so"
 FILE=$(mktemp /dev/shm/libaio-rs-demo.XXXXXX)
-trap 'rm -f "$FILE" "$FILE".ld.* "$FILE.err"' EXIT
+# LD_PRELOAD splits at spaces, which the checkout's path may have: preload a link.
+OUR_SO="$FILE.libaio.so"
+ln -s "$ROOT/target/release/libaio.so" "$OUR_SO"
+trap 'rm -f "$FILE" "$FILE".ld.* "$FILE.err" "$OUR_SO"' EXIT
 command -v fio >/dev/null || { echo "fio is missing: run 'make deps' first" >&2; exit 1; }
 fio --name=prefill --filename="$FILE" --size=64M --rw=write --bs=1M --ioengine=psync >/dev/null
 

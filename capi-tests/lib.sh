@@ -3,17 +3,20 @@
 # for each check and exits non-zero if any failed.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OUR_SO="$ROOT/target/release/libaio.so"
-OUR_INCLUDE="$ROOT/include"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/capi-tests.XXXXXX")
+# The checkout may live at a path with spaces, which link flags, make,
+# LD_PRELOAD and LD_LIBRARY_PATH all split: the suites reach the library and
+# the header through links in $WORK instead.
+OUR_LIBDIR="$WORK/lib"
+OUR_INCLUDE="$WORK/include"
+OUR_SO="$OUR_LIBDIR/libaio.so"
+mkdir "$OUR_LIBDIR"
+ln -s "$ROOT/target/release/libaio.so" "$OUR_SO"
+ln -s libaio.so "$OUR_LIBDIR/libaio.so.1"
+ln -s "$ROOT/include" "$OUR_INCLUDE"
 SYSTEM_SO=/lib/x86_64-linux-gnu/libaio.so.1
-# A directory that holds our library under the names the loader and -laio look for.
-OUR_LIBDIR="$ROOT/target/capi-tests/lib"
-mkdir -p "$OUR_LIBDIR"
-ln -sf "$OUR_SO" "$OUR_LIBDIR/libaio.so.1"
-ln -sf "$OUR_SO" "$OUR_LIBDIR/libaio.so"
 # Link flags for a program built against our header and library.
 OUR_LINK="-L$OUR_LIBDIR -Wl,-rpath,$OUR_LIBDIR -laio"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/capi-tests.XXXXXX")
 FAILED=0
 
 # at_exit COMMAND: runs COMMAND (a shell string) at exit, last added first,

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Existing AIO programs (/work/shared/examples, or $EXAMPLES_DIR), compiled
-# unchanged against our header and library, print what they print with the
-# system libaio, and really use our library.
+# Existing AIO programs (../shared/examples beside the checkout, or
+# $EXAMPLES_DIR), compiled unchanged against our header and library, print
+# what they print with the system libaio, and really use our library.
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/capi-tests/api/lib.sh"
-EXAMPLES_DIR=${EXAMPLES_DIR:-/work/shared/examples}
+EXAMPLES_DIR=${EXAMPLES_DIR:-$ROOT/../shared/examples}
+if [ ! -f "$EXAMPLES_DIR/aio_adder.cc" ]; then
+    fail "the examples are in $EXAMPLES_DIR (clone the project next to its shared/ folder, or set EXAMPLES_DIR)"
+    finish
+fi
 
 # Paths are relative to $WORK, which stays reachable as the working
 # directory when raw_syscall_write's private /tmp hides it (see below).
@@ -45,15 +49,16 @@ fi
 # gcc does not emit at -O0, so the calls bind to the library's functions.
 # It always writes /tmp/test: each run gets a private /tmp (a mount
 # namespace, which needs no root with user namespaces, with $WORK/tmp bound
-# over /tmp), so everything it needs must be
-# reachable without $WORK's path: the binary through the working directory,
-# the libraries in their own directories.
+# over /tmp). That hides whatever lives under /tmp, the checkout and $WORK
+# included, so the binary is reached through the working directory and the
+# library is a copy in the private /tmp (/tmp/ours or /tmp/system).
 if build raw_syscall_write gcc -O0 "$EXAMPLES_DIR/raw_syscall_write.c" $OUR_LINK -Wl,--enable-new-dtags; then
     for lib in ours system; do
         libdir=$OUR_LIBDIR; [ $lib = system ] && libdir=$(dirname "$SYSTEM_SO")
         rm -rf tmp
-        mkdir tmp
-        run_example "raw_syscall_write[$lib]" "$libdir" "events: 1" ./raw_syscall_write \
+        mkdir -p "tmp/$lib"
+        cp -L "$libdir/libaio.so.1" "tmp/$lib/"
+        run_example "raw_syscall_write[$lib]" "/tmp/$lib" "events: 1" ./raw_syscall_write \
             unshare --map-root-user --mount sh -c 'mount --bind tmp /tmp && exec ./raw_syscall_write'
         check "raw_syscall_write[$lib] wrote 4096 'A's to its private /tmp/test" \
             cmp -s tmp/test <(head -c 4096 /dev/zero | tr '\0' A)
