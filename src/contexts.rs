@@ -11,9 +11,10 @@
 //!   space (short, never blocks);
 //! - a count of threads inside the `io_getevents` syscall, which the kernel
 //!   serialises among themselves but not against a user-space reaper;
-//! - `DEAD`: `io_destroy` has begun; nobody may touch the ring any more.
+//! - without `LIVE`: `io_destroy` has begun (or the slot is vacant); nobody
+//!   may touch the ring any more.
 //!
-//! A user-space reap needs the state to be exactly 0. A thread that must
+//! A user-space reap needs the state to be exactly `LIVE`. A thread that must
 //! wait in the kernel counts itself in; others then reap through the kernel
 //! too, so no two consumers ever race on `head`. Nobody sleeps while holding
 //! `USER`, so waiters in the kernel wait in parallel, as with upstream.
@@ -32,7 +33,9 @@ const EMPTY: usize = 0;
 /// A removed entry; page-aligned ring addresses can never equal it.
 const TOMBSTONE: usize = 1;
 
-const DEAD: u32 = 1 << 31;
+/// Created by our `io_setup`, and no `io_destroy` has begun. A vacant slot's
+/// state is 0, so the table starts out zeroed (in .bss, not the file).
+const LIVE: u32 = 1 << 31;
 const USER: u32 = 1 << 30;
 /// With USER: which thread reaps (its hazard cell number).
 const OWNER_SHIFT: u32 = 20;
@@ -52,7 +55,7 @@ struct Slot {
 #[allow(clippy::declare_interior_mutable_const)]
 const VACANT: Slot = Slot {
     key: AtomicUsize::new(EMPTY),
-    state: AtomicU32::new(DEAD),
+    state: AtomicU32::new(0),
     nr: AtomicU32::new(0),
     sleepers: AtomicU32::new(0),
 };
@@ -72,7 +75,7 @@ fn probe(ctx: usize) -> impl Iterator<Item = &'static Slot> {
 }
 
 /// A match may be an empty or removed entry (for the values 0 and 1, which
-/// are no ring's address): those are always DEAD, which callers check.
+/// are no ring's address): those are never LIVE, which callers check.
 #[inline]
 fn find(ctx: usize) -> Option<&'static Slot> {
     let first = &TABLE[home(ctx)];
@@ -100,7 +103,7 @@ fn entries(ctx: usize) -> impl Iterator<Item = &'static Slot> {
 /// entry for the same address may still be dying; lookups reach this one
 /// once that one is a tombstone.
 fn find_undead(ctx: usize) -> Option<&'static Slot> {
-    entries(ctx).find(|slot| slot.state.load(Ordering::Acquire) & DEAD == 0)
+    entries(ctx).find(|slot| slot.state.load(Ordering::Acquire) & LIVE != 0)
 }
 
 /// `io_setup`: the kernel creates the context and maps its ring; we record it.
@@ -158,7 +161,7 @@ unsafe fn register(ctx: usize) {
     });
     if let Some(slot) = slot {
         slot.nr.store(nr, Ordering::Relaxed);
-        slot.state.store(0, Ordering::Release);
+        slot.state.store(LIVE, Ordering::Release);
     }
 }
 
@@ -166,7 +169,7 @@ unsafe fn register(ctx: usize) {
 /// rings still map the parent's completions but belong to no context.
 pub fn forget_all() {
     for slot in &TABLE {
-        slot.state.store(DEAD, Ordering::Relaxed);
+        slot.state.store(0, Ordering::Relaxed);
         slot.key.store(EMPTY, Ordering::Relaxed);
     }
     hazard::forget_other_threads();
@@ -237,7 +240,7 @@ impl Slot {
     #[inline]
     fn is_live(&self, ctx: usize) -> bool {
         self.key.load(Ordering::Acquire) == ctx
-            && self.state.load(Ordering::Acquire) & DEAD == 0
+            && self.state.load(Ordering::Acquire) & LIVE != 0
             && self.key.load(Ordering::Acquire) == ctx
     }
 }
@@ -248,7 +251,7 @@ fn enter_kernel(slot: &'static Slot, ctx: usize) -> Option<KernelReap> {
     let mut backoff = Backoff::default();
     loop {
         let state = slot.state.load(Ordering::Relaxed);
-        if state & DEAD != 0 {
+        if state & LIVE == 0 {
             return None;
         }
         if state & USER != 0 {
@@ -326,7 +329,7 @@ impl Pinned {
         let mut backoff = Backoff::default();
         loop {
             let state = slot.state.load(Ordering::Relaxed);
-            if state & DEAD != 0 {
+            if state & LIVE == 0 {
                 return Consumer::Kernel(None);
             }
             if state & USER != 0 {
@@ -336,13 +339,13 @@ impl Pinned {
                 backoff.wait(slot, state);
                 continue;
             }
-            let next = if state == 0 { owner } else { state + 1 };
+            let next = if state == LIVE { LIVE | owner } else { state + 1 };
             if slot
                 .state
                 .compare_exchange_weak(state, next, Ordering::Acquire, Ordering::Relaxed)
                 .is_ok()
             {
-                if next != owner {
+                if next & USER == 0 {
                     return Consumer::Kernel(Some(KernelReap { slot }));
                 }
                 break;
@@ -354,7 +357,7 @@ impl Pinned {
         match unsafe { Ring::attach(self.header(), nr) } {
             Some(ring) => Consumer::User(UserReap { ring, pinned: self }),
             None => {
-                end_user_reap(slot, 1);
+                end_user_reap(slot, LIVE + 1);
                 Consumer::Kernel(Some(KernelReap { slot }))
             }
         }
@@ -386,7 +389,7 @@ pub struct KernelReap {
 
 impl Drop for UserReap {
     fn drop(&mut self) {
-        end_user_reap(self.pinned.slot, 0);
+        end_user_reap(self.pinned.slot, LIVE);
     }
 }
 
@@ -402,7 +405,7 @@ impl UserReap {
     /// a thread asleep in the kernel must not hold up io_destroy.
     pub fn into_kernel(self) -> KernelReap {
         let slot = self.pinned.slot;
-        end_user_reap(slot, 1);
+        end_user_reap(slot, LIVE + 1);
         // Drop the claim without running UserReap's Drop, which would reset the state.
         let this = core::mem::ManuallyDrop::new(self);
         // SAFETY: `this` is never used or dropped again; the claim is moved out once.
@@ -421,7 +424,7 @@ pub fn destroy(ctx: usize) -> Result<c_int, Errno> {
     let mut backoff = Backoff::default();
     loop {
         let state = slot.state.load(Ordering::Relaxed);
-        if state & DEAD != 0 || slot.key.load(Ordering::Relaxed) != ctx {
+        if state & LIVE == 0 || slot.key.load(Ordering::Relaxed) != ctx {
             // Another thread is destroying it; the kernel answers this one.
             return sys::io_destroy(ctx);
         }
@@ -431,7 +434,7 @@ pub fn destroy(ctx: usize) -> Result<c_int, Errno> {
         }
         if slot
             .state
-            .compare_exchange_weak(state, state | DEAD, Ordering::SeqCst, Ordering::Relaxed)
+            .compare_exchange_weak(state, state & !LIVE, Ordering::SeqCst, Ordering::Relaxed)
             .is_ok()
         {
             break;
@@ -441,7 +444,8 @@ pub fn destroy(ctx: usize) -> Result<c_int, Errno> {
     let result = sys::io_destroy(ctx);
     // The kernel wakes its waiters when it kills the context.
     while slot.state.load(Ordering::Acquire) & KERNEL_COUNT != 0 {
-        std::thread::yield_now();
+        // SAFETY: sched_yield has no preconditions.
+        unsafe { libc::sched_yield() };
     }
     slot.key.store(TOMBSTONE, Ordering::Release);
     result

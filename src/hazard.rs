@@ -198,6 +198,7 @@ pub fn wait_for_readers(ring: usize) {
         .iter()
         .any(|cell| cell.ring.load(Ordering::Acquire) == ring)
     {
-        std::thread::yield_now();
+        // SAFETY: sched_yield has no preconditions.
+        unsafe { libc::sched_yield() };
     }
 }

@@ -10,8 +10,11 @@
 //! events array on the fast path) must be valid when they are neither NULL
 //! nor obviously outside user space, which is refused with -EFAULT.
 
-// The shipped profiles set panic = "abort"; test builds unwind, and even
-// there an unwind reaching an `extern "C"` entry point aborts (Rust >= 1.81).
+// Only `core` (and the libc crate's declarations) in what ships; the tests
+// have std. The panic handler is the C library's (cdylib/src/lib.rs). The
+// shipped profiles set panic = "abort"; test builds unwind, and even there
+// an unwind reaching an `extern "C"` entry point aborts (Rust >= 1.81).
+#![cfg_attr(not(test), no_std)]
 
 // Only what the integration tests use is public. Statics that other crates
 // could reach through the rlib keep external linkage, and the cdylib then
@@ -25,3 +28,4 @@ mod reap;
 pub mod ring;
 mod runtime;
 mod sys;
+mod text;

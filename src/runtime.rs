@@ -6,39 +6,62 @@
 //!   syscall (for strace, valgrind, rr).
 //! - `LIBAIO_RS_STATS=1`: print the counters to stderr at exit.
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Once;
+use crate::text::Text;
+use core::ffi::CStr;
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
-static INIT: Once = Once::new();
+/// `init`'s progress: not begun, running in some thread, done.
+static INIT: AtomicU8 = AtomicU8::new(NOT_BEGUN);
+const NOT_BEGUN: u8 = 0;
+const RUNNING: u8 = 1;
+const DONE: u8 = 2;
+
 static FORCE_SYSCALL: AtomicBool = AtomicBool::new(false);
 static COUNTING: AtomicBool = AtomicBool::new(false);
 static USER_REAPS: AtomicU64 = AtomicU64::new(0);
 static KERNEL_REAPS: AtomicU64 = AtomicU64::new(0);
 
-fn env_flag(name: &str) -> bool {
-    std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0")
+/// Whether the environment variable `name` is set to something other than
+/// "" or "0".
+fn env_flag(name: &CStr) -> bool {
+    // SAFETY: `name` is a C string; getenv returns NULL or a C string.
+    let value = unsafe { libc::getenv(name.as_ptr()) };
+    // SAFETY: a non-NULL result of getenv is a C string.
+    !value.is_null() && !matches!(unsafe { CStr::from_ptr(value) }.to_bytes(), b"" | b"0")
 }
 
 /// Reads the switches, installs the fork handler and registers for
 /// membarrier; idempotent and cheap after the first call. Called before the
-/// first context is registered.
+/// first context is registered; a thread that comes while another runs it
+/// waits for it (it is short).
 pub fn init() {
-    INIT.call_once(|| {
-        let fast_path = crate::hazard::init() && !env_flag("LIBAIO_RS_FORCE_SYSCALL");
-        FORCE_SYSCALL.store(!fast_path, Ordering::Relaxed);
-        if env_flag("LIBAIO_RS_STATS") {
-            COUNTING.store(true, Ordering::Relaxed);
-            // SAFETY: registering a plain extern "C" fn with no captured state.
-            unsafe { libc::atexit(print_at_exit) };
+    if INIT.load(Ordering::Acquire) == DONE {
+        return;
+    }
+    if INIT
+        .compare_exchange(NOT_BEGUN, RUNNING, Ordering::Acquire, Ordering::Acquire)
+        .is_err()
+    {
+        while INIT.load(Ordering::Acquire) != DONE {
+            core::hint::spin_loop();
         }
-        // SAFETY: as above.
-        unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
-    });
+        return;
+    }
+    let fast_path = !env_flag(c"LIBAIO_RS_FORCE_SYSCALL") && crate::hazard::init();
+    FORCE_SYSCALL.store(!fast_path, Ordering::Relaxed);
+    if env_flag(c"LIBAIO_RS_STATS") {
+        COUNTING.store(true, Ordering::Relaxed);
+        // SAFETY: registering a plain extern "C" fn with no captured state.
+        unsafe { libc::atexit(print_at_exit) };
+    }
+    // SAFETY: as above.
+    unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+    INIT.store(DONE, Ordering::Release);
 }
 
 extern "C" fn after_fork_in_child() {
     crate::contexts::forget_all();
-    if !crate::hazard::init() {
+    if !force_syscall() && !crate::hazard::init() {
         FORCE_SYSCALL.store(true, Ordering::Relaxed);
     }
 }
@@ -65,9 +88,11 @@ pub fn count_kernel_reap() {
 }
 
 extern "C" fn print_at_exit() {
-    eprintln!(
-        "libaio-rs: {} reaping calls served from the ring without a syscall, {} reaping syscalls",
-        USER_REAPS.load(Ordering::Relaxed),
-        KERNEL_REAPS.load(Ordering::Relaxed)
-    );
+    let mut line = Text::new();
+    line.push("libaio-rs: ")
+        .push_u64(USER_REAPS.load(Ordering::Relaxed))
+        .push(" reaping calls served from the ring without a syscall, ")
+        .push_u64(KERNEL_REAPS.load(Ordering::Relaxed))
+        .push(" reaping syscalls\n");
+    line.write_to(libc::STDERR_FILENO);
 }

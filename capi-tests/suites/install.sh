@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make install` into a DESTDIR: the files and links a libaio package has,
-# a pkg-config file that builds a working program against them, and a
-# libaio.a that links statically the way upstream's harness links it.
+# `make install` into a DESTDIR: the files and links a libaio package has
+# (a stripped library, its debug info apart), a pkg-config file that builds a
+# working program against them, and a libaio.a that links statically the way
+# upstream's harness links it.
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/capi-tests/api/lib.sh"
 
@@ -14,12 +15,20 @@ else
     fail "make install PREFIX=/usr DESTDIR=..."
 fi
 
-check "libaio.so.1.0.2 is the built library" cmp -s "$lib/libaio.so.1.0.2" "$OUR_SO"
+DIST="$ROOT/target/dist"
+check "libaio.so.1.0.2 is the built library, stripped" cmp -s "$lib/libaio.so.1.0.2" "$DIST/libaio.so.1.0.2"
+check "libaio.so.1.0.2 has no symbol table and no debug info" \
+    lacks -e '\.symtab' -e '\.debug_' <(readelf -S -W "$lib/libaio.so.1.0.2")
+debug_file="$root/usr/lib/debug/usr/lib/libaio.so.1.0.2.debug"
+check "its debug info is installed as $debug_file, with the same build id" \
+    [ "$(readelf -n "$debug_file" | grep 'Build ID')" = "$(readelf -n "$lib/libaio.so.1.0.2" | grep 'Build ID')" ]
+check "its .gnu_debuglink names libaio.so.1.0.2.debug" \
+    grep -q 'libaio.so.1.0.2.debug' <(readelf -p .gnu_debuglink "$lib/libaio.so.1.0.2")
 for link in libaio.so.1 libaio.so.1t64; do
     check "$link links to libaio.so.1.0.2" [ "$(readlink "$lib/$link")" = libaio.so.1.0.2 ]
 done
 check "libaio.so leads to libaio.so.1.0.2" [ "$(readlink -f "$lib/libaio.so")" = "$lib/libaio.so.1.0.2" ]
-check "libaio.a is the built archive" cmp -s "$lib/libaio.a" "$ROOT/target/release/libaio.a"
+check "libaio.a is the built archive" cmp -s "$lib/libaio.a" "$DIST/libaio.a"
 check "include/libaio.h is our header" cmp -s "$root/usr/include/libaio.h" "$OUR_INCLUDE/libaio.h"
 
 export PKG_CONFIG_PATH="$lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$root" PKG_CONFIG_LIBDIR=
@@ -33,9 +42,8 @@ if build versions-pkg-config gcc "$API_DIR/versions.c" $cflags $(pkg-config --li
     run_c_test "built with pkg-config" "$lib" "$WORK/versions-pkg-config"
 fi
 
-# libaio.a links into a program with no extra flags (the Rust runtime in it
-# needs libgcc_s's unwinder, which gcc adds by itself), and the program
-# carries no dependency on libaio.so.1.
+# libaio.a links into a program with no extra flags, and the program carries
+# no dependency on libaio.so.1.
 if build versions-static-libaio gcc "$API_DIR/versions.c" $cflags "$lib/libaio.a"; then
     run_c_test "libaio.a linked in" "" "$WORK/versions-static-libaio"
     check "libaio.a linked in: no NEEDED libaio" lacks libaio <(readelf -d "$WORK/versions-static-libaio")
