@@ -11,13 +11,14 @@ VERSION := 0.3.113
 SO_FILE := libaio.so.1.0.2
 DIST := target/dist
 
-.PHONY: help build deps header test install demo bench deb
+.PHONY: help build deps header test model install demo bench deb
 
 help:
 	@echo "make demo     build, then run fio through the system libaio and through ours"
 	@echo "make test     install test dependencies, build, run every test"
 	@echo "make install  PREFIX=/usr/local DESTDIR=  (libaio.so.1.0.2 + links, libaio.a, libaio.h, libaio.pc, man pages)"
 	@echo "make header   regenerate include/libaio.h with the pinned cbindgen"
+	@echo "make model    model-check the reap protocol with loom (part of make test)"
 	@echo "make bench    benchmarks against the system libaio"
 	@echo "make deb      Debian packages that replace libaio1 and libaio-dev (in target/deb)"
 
@@ -36,25 +37,31 @@ header:
 
 test: deps build
 	cargo test --release
+	$(MAKE) model
 	bash capi-tests/run.sh
+
+# The loom build has its own target directory: --cfg loom changes every crate.
+model:
+	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+	    cargo test --release -p libaio-rs --lib model -- --nocapture --test-threads=1
 
 demo: deps build
 	bash capi-tests/demo.sh
 
 install: build
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(DEBUGDIR)$(LIBDIR)
-	install -m 644 $(DIST)/$(SO_FILE) $(DESTDIR)$(LIBDIR)/$(SO_FILE)
-	install -m 644 $(DIST)/$(SO_FILE).debug $(DESTDIR)$(DEBUGDIR)$(LIBDIR)/$(SO_FILE).debug
-	ln -sf $(SO_FILE) $(DESTDIR)$(LIBDIR)/libaio.so.1
-	ln -sf $(SO_FILE) $(DESTDIR)$(LIBDIR)/libaio.so.1t64
-	ln -sf libaio.so.1 $(DESTDIR)$(LIBDIR)/libaio.so
-	install -m 644 $(DIST)/libaio.a $(DESTDIR)$(LIBDIR)/libaio.a
-	install -m 644 include/libaio.h $(DESTDIR)$(INCLUDEDIR)/libaio.h
+	install -d "$(DESTDIR)$(LIBDIR)/pkgconfig" "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(DEBUGDIR)$(LIBDIR)"
+	install -m 644 $(DIST)/$(SO_FILE) "$(DESTDIR)$(LIBDIR)/$(SO_FILE)"
+	install -m 644 $(DIST)/$(SO_FILE).debug "$(DESTDIR)$(DEBUGDIR)$(LIBDIR)/$(SO_FILE).debug"
+	ln -sf $(SO_FILE) "$(DESTDIR)$(LIBDIR)/libaio.so.1"
+	ln -sf $(SO_FILE) "$(DESTDIR)$(LIBDIR)/libaio.so.1t64"
+	ln -sf libaio.so.1 "$(DESTDIR)$(LIBDIR)/libaio.so"
+	install -m 644 $(DIST)/libaio.a "$(DESTDIR)$(LIBDIR)/libaio.a"
+	install -m 644 include/libaio.h "$(DESTDIR)$(INCLUDEDIR)/libaio.h"
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' pkgconfig/libaio.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libaio.pc
+	    -e 's|@VERSION@|$(VERSION)|' pkgconfig/libaio.pc.in > "$(DESTDIR)$(LIBDIR)/pkgconfig/libaio.pc"
 	for section in 3 7; do \
 	    pages=$$(ls debian/man/*.$$section 2>/dev/null) || continue; \
-	    install -d $(DESTDIR)$(MANDIR)/man$$section && install -m 644 $$pages $(DESTDIR)$(MANDIR)/man$$section/; \
+	    install -d "$(DESTDIR)$(MANDIR)/man$$section" && install -m 644 $$pages "$(DESTDIR)$(MANDIR)/man$$section/"; \
 	done
 
 bench: deps build

@@ -27,5 +27,9 @@ mod prep;
 mod reap;
 pub mod ring;
 mod runtime;
+mod sync;
 mod sys;
 mod text;
+
+#[cfg(loom)]
+mod model;

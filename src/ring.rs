@@ -1,10 +1,21 @@
 //! Reader for the kernel's mmapped AIO completion ring (`struct aio_ring` in
 //! the kernel's fs/aio.c). The kernel produces at `tail`; a consumer copies
 //! `[head, tail)` and publishes the new `head`. Indices wrap at `nr`.
+//!
+//! The orderings, on any CPU: the kernel writes an event, then `tail` after
+//! an `smp_wmb`; our Acquire load of `tail` pairs with it, so the copied
+//! events are whole. We copy, then store `head` with Release; the kernel
+//! reuses a slot only after it reads a `head` past it, so it never writes a
+//! slot we are still copying.
+//!
+//! Under the model check (`--cfg loom`) the header also holds the events and
+//! a cell that stands for the mapping: every read of the ring touches it, and
+//! the model kernel's `io_destroy` writes it, so a read that is not ordered
+//! before the unmapping is reported.
 
 use crate::abi::io_event;
-use core::mem::{size_of, MaybeUninit};
-use core::sync::atomic::{AtomicU32, Ordering};
+use crate::sync::{unless_weakened, AtomicU32, Ordering, Weakening};
+use core::mem::MaybeUninit;
 
 /// `AIO_RING_MAGIC`.
 pub const MAGIC: u32 = 0xa10a_10a1;
@@ -20,9 +31,43 @@ pub struct RingHeader {
     pub compat_features: AtomicU32,
     pub incompat_features: AtomicU32,
     pub header_length: AtomicU32,
+    #[cfg(loom)]
+    pub model: crate::model::RingMemory,
 }
 
-const HEADER_BYTES: u32 = size_of::<RingHeader>() as u32;
+/// The kernel's `sizeof(struct aio_ring)`.
+pub const HEADER_BYTES: u32 = 32;
+#[cfg(not(loom))]
+const _: () = assert!(size_of::<RingHeader>() == HEADER_BYTES as usize);
+
+impl RingHeader {
+    /// Whether the ring holds no event, read without taking any. Relaxed:
+    /// the answer "none" reads no event.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.touch();
+        self.tail.load(Ordering::Relaxed) == self.head.load(Ordering::Relaxed)
+    }
+
+    /// The capacity `nr`, if this is a ring we understand.
+    ///
+    /// # Safety
+    /// As for [`Ring::attach`], with the `nr` the header holds.
+    pub unsafe fn trusted_capacity(&self) -> Option<u32> {
+        self.touch();
+        let nr = self.nr.load(Ordering::Relaxed);
+        // SAFETY: forwarded contract.
+        unsafe { Ring::attach(self, nr) }.map(|_| nr)
+    }
+
+    /// A read of the ring: natively nothing; under the model, the check that
+    /// it is still mapped.
+    #[inline(always)]
+    fn touch(&self) {
+        #[cfg(loom)]
+        self.model.touch();
+    }
+}
 
 /// A ring whose header passed the checks; `nr` is the capacity recorded when
 /// the context was created, so a corrupted header cannot widen the reads.
@@ -41,7 +86,10 @@ impl<'a> Ring<'a> {
     /// # Safety
     /// `header` must be followed by `trusted_nr` events of mapped memory for `'a`.
     pub unsafe fn attach(header: &'a RingHeader, trusted_nr: u32) -> Option<Ring<'a>> {
-        let tail = header.tail.load(Ordering::Acquire);
+        header.touch();
+        let tail = header
+            .tail
+            .load(unless_weakened(Weakening::TailAcquire, Ordering::Acquire));
         let head = header.head.load(Ordering::Relaxed);
         let sane = header.magic.load(Ordering::Relaxed) == MAGIC
             && header.incompat_features.load(Ordering::Relaxed) == 0
@@ -83,34 +131,43 @@ impl<'a> Ring<'a> {
             0
         };
         self.head = (advanced - wrapped) as u32;
-        self.header.head.store(self.head, Ordering::Release);
+        self.header.touch();
+        self.header
+            .head
+            .store(self.head, unless_weakened(Weakening::HeadRelease, Ordering::Release));
         count
     }
 
     /// Copies the events from slot `first` on into `out`.
+    #[cfg(not(loom))]
     fn copy_run(&self, first: u32, out: &mut [MaybeUninit<io_event>]) {
         debug_assert!(first as usize + out.len() <= self.nr as usize);
-        // SAFETY: the run lies within the `nr` mapped slots (`consume` splits
-        // at `nr`); these slots are ready, and the kernel does not rewrite
-        // them before `head` passes them; `out` is ours and does not overlap.
+        let events = (self.header as *const RingHeader)
+            .wrapping_add(1)
+            .cast::<io_event>();
+        // SAFETY: the run lies within the `nr` mapped slots after the header
+        // (`consume` splits at `nr`); these slots are ready, and the kernel
+        // does not rewrite them before `head` passes them; `out` is ours and
+        // does not overlap.
         unsafe {
             core::ptr::copy_nonoverlapping(
-                self.event_ptr(first),
+                events.add(first as usize),
                 out.as_mut_ptr().cast::<io_event>(),
                 out.len(),
             );
         }
     }
 
-    fn event_ptr(&self, index: u32) -> *const io_event {
-        let events = (self.header as *const RingHeader)
-            .wrapping_add(1)
-            .cast::<io_event>();
-        events.wrapping_add(index as usize)
+    #[cfg(loom)]
+    fn copy_run(&self, first: u32, out: &mut [MaybeUninit<io_event>]) {
+        self.header.touch();
+        for (i, slot) in out.iter_mut().enumerate() {
+            slot.write(self.header.model.event(first as usize + i));
+        }
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

@@ -30,8 +30,8 @@ fn env_flag(name: &CStr) -> bool {
     !value.is_null() && !matches!(unsafe { CStr::from_ptr(value) }.to_bytes(), b"" | b"0")
 }
 
-/// Reads the switches, installs the fork handler and registers for
-/// membarrier; idempotent and cheap after the first call. Called before the
+/// Reads the switches and installs the fork handler; idempotent and cheap
+/// after the first call. Called before the
 /// first context is registered; a thread that comes while another runs it
 /// waits for it (it is short).
 pub fn init() {
@@ -47,8 +47,9 @@ pub fn init() {
         }
         return;
     }
-    let fast_path = !env_flag(c"LIBAIO_RS_FORCE_SYSCALL") && crate::hazard::init();
-    FORCE_SYSCALL.store(!fast_path, Ordering::Relaxed);
+    // First, so that with it nothing else is done that upstream would not do.
+    FORCE_SYSCALL.store(env_flag(c"LIBAIO_RS_FORCE_SYSCALL"), Ordering::Relaxed);
+    crate::hazard::init();
     if env_flag(c"LIBAIO_RS_STATS") {
         COUNTING.store(true, Ordering::Relaxed);
         // SAFETY: registering a plain extern "C" fn with no captured state.
@@ -61,9 +62,6 @@ pub fn init() {
 
 extern "C" fn after_fork_in_child() {
     crate::contexts::forget_all();
-    if !force_syscall() && !crate::hazard::init() {
-        FORCE_SYSCALL.store(true, Ordering::Relaxed);
-    }
 }
 
 /// Whether the user-space fast path is switched off.

@@ -1,35 +1,13 @@
-//! The kernel's AIO syscalls, returning `Result` instead of touching `errno`.
+//! The kernel's syscalls as the library makes them: the six AIO syscalls and
+//! the futex, returning `Result` instead of touching `errno`.
 //!
 //! On x86_64 the `syscall` instruction is issued directly: it never writes
 //! `errno`, which is what libaio's callers rely on. Elsewhere libc's
 //! `syscall()` is used with `errno` saved and restored around it.
 
+use super::{Errno, KERNEL_SIGSET_BYTES};
 use core::ffi::{c_int, c_long};
 use core::sync::atomic::AtomicU32;
-
-/// A positive errno value, as the kernel reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Errno(pub c_int);
-
-impl Errno {
-    pub const EINVAL: Errno = Errno(libc::EINVAL);
-    pub const EFAULT: Errno = Errno(libc::EFAULT);
-    pub const EINTR: Errno = Errno(libc::EINTR);
-}
-
-/// Lowest and highest address the kernel accepts as a user pointer.
-const FIRST_USER_ADDRESS: usize = 4096;
-const LAST_USER_ADDRESS: usize = isize::MAX as usize;
-
-/// Whether `len` bytes at `addr` could be user memory. What the library
-/// itself would dereference is checked with this first, so that NULL, the
-/// first page and kernel addresses get the kernel's -EFAULT, not a SIGSEGV.
-#[inline]
-pub fn plausible(addr: usize, len: usize) -> bool {
-    const SPAN: usize = LAST_USER_ADDRESS - FIRST_USER_ADDRESS;
-    // An address below the first page wraps around to a huge value.
-    len <= SPAN && addr.wrapping_sub(FIRST_USER_ADDRESS) <= SPAN - len
-}
 
 #[cfg(target_arch = "x86_64")]
 unsafe fn raw_syscall(nr: c_long, args: [usize; 6]) -> isize {
@@ -84,17 +62,23 @@ unsafe fn syscall(nr: c_long, args: [usize; 6]) -> Result<c_int, Errno> {
     }
 }
 
-/// Sleeps while `*word == expected` (or until a wake or a signal).
-pub fn futex_wait(word: &AtomicU32, expected: u32) {
+/// Sleeps while `*word == expected`, until a wake, a signal, or `micros`
+/// microseconds (forever with `None`).
+pub fn futex_wait(word: &AtomicU32, expected: u32, micros: Option<u32>) {
+    let timeout = micros.map(|micros| libc::timespec {
+        tv_sec: (micros / 1_000_000) as _,
+        tv_nsec: (micros % 1_000_000 * 1000) as _,
+    });
     let args = [
         word.as_ptr() as usize,
         (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as usize,
         expected as usize,
-        0,
+        timeout.as_ref().map_or(0, |t| t as *const libc::timespec as usize),
         0,
         0,
     ];
-    // SAFETY: the kernel only reads `word`, which is a live atomic; no timeout.
+    // SAFETY: the kernel only reads `word`, a live atomic, and the timeout,
+    // which outlives the call.
     let _ = unsafe { syscall(libc::SYS_futex, args) };
 }
 
@@ -164,11 +148,21 @@ pub unsafe fn io_getevents(
 /// `__NR_io_pgetevents`, which the libc crate does not name on every target.
 #[cfg(target_arch = "x86_64")]
 const SYS_IO_PGETEVENTS: c_long = 333;
-#[cfg(not(target_arch = "x86_64"))]
-const SYS_IO_PGETEVENTS: c_long = 292; // asm-generic (aarch64, riscv64, loongarch64)
-
-/// glibc's `sigset_t` is 128 bytes; the kernel's (upstream's `_NSIG / 8`) is 8.
-pub const KERNEL_SIGSET_BYTES: usize = 8;
+#[cfg(any(target_arch = "aarch64", target_arch = "riscv64", target_arch = "loongarch64"))]
+const SYS_IO_PGETEVENTS: c_long = 292; // asm-generic
+#[cfg(target_arch = "powerpc64")]
+const SYS_IO_PGETEVENTS: c_long = 388;
+#[cfg(target_arch = "mips64")]
+const SYS_IO_PGETEVENTS: c_long = 5328; // n64: 5000 + 328
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "loongarch64",
+    target_arch = "powerpc64",
+    target_arch = "mips64"
+)))]
+compile_error!("io_pgetevents' syscall number is not known for this architecture");
 
 /// `io_pgetevents(ctx, min_nr, nr, events, timeout, &{sigmask, _NSIG/8})`.
 ///
@@ -197,3 +191,4 @@ pub unsafe fn io_pgetevents(
     // SAFETY: forwarded contract; `sigset` outlives the call.
     unsafe { syscall(SYS_IO_PGETEVENTS, args) }
 }
+

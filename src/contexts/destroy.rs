@@ -1,0 +1,91 @@
+//! `io_destroy` with the ring protected: readers are finished and shut out
+//! before the kernel unmaps it, a second destroyer waits for the first, and
+//! the slot is freed only after every thread that was waiting in the kernel
+//! has come back.
+
+use super::consume::Backoff;
+use super::{entries, find_live, Slot, DYING, KERNEL_COUNT, LIVE, TOMBSTONE, USER, WAITERS};
+use crate::hazard;
+use crate::sync::{self, weakened, Ordering, Weakening};
+use crate::sys::{self, Errno};
+use core::ffi::c_int;
+
+/// `io_destroy` (and `io_queue_release`). Upstream's answers: 0 for the
+/// destroyer of a live context; the kernel's `-EINVAL` for any other,
+/// including a second destroyer of the same context, which returns only once
+/// the first has finished (the ring unmapped).
+pub fn destroy(ctx: usize) -> Result<c_int, Errno> {
+    loop {
+        if let Some(slot) = find_live(ctx) {
+            if mark_dying(slot, ctx) {
+                return finish(slot, ctx);
+            }
+            continue; // another destroyer came first
+        }
+        match entries(ctx).find(|slot| slot.state.load(Ordering::Acquire) & DYING != 0) {
+            Some(slot) if !weakened(Weakening::SecondDestroyerWaits) => wait_while_dying(slot, ctx),
+            // Not ours, or gone: the kernel answers.
+            _ => return sys::io_destroy(ctx),
+        }
+    }
+}
+
+/// Clears `LIVE` and sets `DYING` once no thread reaps in user space. False
+/// if another destroyer did it first (or the slot moved on).
+fn mark_dying(slot: &Slot, ctx: usize) -> bool {
+    let mut backoff = Backoff::default();
+    loop {
+        let state = slot.state.load(Ordering::Relaxed);
+        if state & LIVE == 0 || slot.key.load(Ordering::Relaxed) != ctx {
+            return false;
+        }
+        if state & USER != 0 {
+            backoff.wait(slot, state);
+            continue;
+        }
+        // SeqCst: ordered against every reader's claim (see hazard.rs).
+        if slot
+            .state
+            .compare_exchange_weak(state, state & !LIVE | DYING, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok()
+        {
+            return true;
+        }
+    }
+}
+
+/// The rest of a destroy, once `mark_dying` succeeded.
+fn finish(slot: &Slot, ctx: usize) -> Result<c_int, Errno> {
+    hazard::wait_for_readers(ctx);
+    let result = sys::io_destroy(ctx);
+    // The kernel woke its waiters when it killed the context; the slot is
+    // theirs until they have counted themselves out.
+    let mut backoff = Backoff::default();
+    loop {
+        let state = slot.state.load(Ordering::Acquire);
+        if state & KERNEL_COUNT == 0 {
+            break;
+        }
+        backoff.wait(slot, state);
+    }
+    // Ends DYING before the key goes: a second destroyer that wakes and looks
+    // again finds no entry for ctx, and the kernel answers it.
+    let before = slot.state.swap(0, Ordering::Release);
+    slot.key.store(TOMBSTONE, Ordering::Release);
+    if before & WAITERS != 0 {
+        sync::futex_wake_all(&slot.state);
+    }
+    result
+}
+
+/// Waits until the destroy under way on `slot` has finished.
+fn wait_while_dying(slot: &Slot, ctx: usize) {
+    let mut backoff = Backoff::default();
+    loop {
+        let state = slot.state.load(Ordering::Acquire);
+        if state & DYING == 0 || slot.key.load(Ordering::Acquire) != ctx {
+            return;
+        }
+        backoff.wait(slot, state);
+    }
+}
