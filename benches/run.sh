@@ -30,6 +30,18 @@ gcc -O2 -Wall -Wextra -Werror -rdynamic -o "$BIN/aio_bench" "$ROOT/benches/aio_b
 "$BIN/aio_bench" --rounds "$ROUNDS" "$SYSTEM_SO" "$OUR_SO"
 echo
 
+echo "## The same with our report switched on (LIBAIO_RS_STATS_JSON; $ROUNDS rounds)"
+echo
+echo "Ours now counts every call and times each io_submit and each reap that may wait; the system library"
+echo "ignores the switch, so its column is the yardstick for the change in ours."
+echo
+LIBAIO_RS_STATS_JSON="$WORK/report.%p.json" "$BIN/aio_bench" --rounds "$ROUNDS" "$SYSTEM_SO" "$OUR_SO"
+reported=$(cat "$WORK"/report.*.json | jq -s 'map(select(.scope == "context") | .submit_calls) | add')
+[ "${reported:-0}" -gt 0 ] || { echo "the report was not on: no context reports in $WORK"; exit 1; }
+echo
+echo "(the report counted $reported io_submit calls in the contexts it reported)"
+echo
+
 echo "## Instructions per call (callgrind, user space only: the system library's syscall counts as one instruction)"
 echo
 # Prints the instructions executed inside io_getevents per op of WORKLOAD.

@@ -4,8 +4,8 @@
 //! context is not one we can read).
 
 use crate::abi::io_event;
-use crate::contexts::{self, Access, Consumer, Pinned};
-use crate::runtime;
+use crate::contexts::{self, Access, Consumer, KernelReap, Pinned};
+use crate::report;
 use crate::sys::{self, plausible, Errno, KERNEL_SIGSET_BYTES};
 use core::ffi::{c_int, c_long};
 use core::mem::MaybeUninit;
@@ -31,10 +31,21 @@ pub struct Request {
 }
 
 impl Request {
+    /// The syscall; `via` counts this thread among the context's kernel
+    /// consumers, if it is ours.
     #[cold]
     #[inline(never)]
-    fn syscall(self) -> Result<c_int, Errno> {
-        runtime::count_kernel_reap();
+    fn syscall(self, via: Option<&KernelReap>) -> Result<c_int, Errno> {
+        if report::on() {
+            let start = self.may_wait().then(report::now);
+            let result = self.syscall_only();
+            report::reaped_by_syscall(via.map(KernelReap::slot_index), self.events, result, start);
+            return result;
+        }
+        self.syscall_only()
+    }
+
+    fn syscall_only(self) -> Result<c_int, Errno> {
         // SAFETY: the caller's pointers go to the kernel, which checks them.
         unsafe {
             match self.wait {
@@ -82,9 +93,19 @@ impl Request {
             return Some(Err(Errno::EINVAL));
         }
         (pinned.is_empty() && self.answers_without_waiting()).then(|| {
-            runtime::count_user_reap();
+            if report::on() {
+                report::reaped_from_ring(Some(pinned.slot_index()), &[]);
+            }
             Ok(0)
         })
+    }
+
+    /// Whether the kernel may make this call wait (for the report). A
+    /// timeout it would refuse does not wait.
+    fn may_wait(&self) -> bool {
+        self.min_nr > 0
+            && (self.timeout == 0
+                || (plausible(self.timeout, size_of::<libc::timespec>()) && !self.zero_timeout()))
     }
 
     /// Whether the timeout is exactly zero. Only called once `answer_now`
@@ -129,12 +150,12 @@ impl Request {
                     Some(answer) => return answer,
                     None => pinned,
                 },
-                Access::Kernel(_guard) => return self.syscall(),
+                Access::Kernel(guard) => return self.syscall(guard.as_ref()),
             },
         };
         let mut reaper = match pinned.consume() {
             Consumer::User(reaper) => reaper,
-            Consumer::Kernel(_guard) => return self.syscall(),
+            Consumer::Kernel(guard) => return self.syscall(guard.as_ref()),
             // A signal handler's call: as if another thread had just taken
             // the ready events, and a wait were cut short by the signal.
             Consumer::InterruptedOwner if self.answers_without_waiting() => return Ok(0),
@@ -142,12 +163,14 @@ impl Request {
         };
         let available = reaper.ring.available();
         if self.sets_sigmask() || (available < self.min_nr as usize && !self.zero_timeout()) {
-            let _guard = reaper.into_kernel();
-            return self.syscall();
+            let guard = reaper.into_kernel();
+            return self.syscall(Some(&guard));
         }
         let count = available.min(self.nr as usize);
         if count == 0 {
-            runtime::count_user_reap();
+            if report::on() {
+                report::reaped_from_ring(Some(reaper.slot_index()), &[]);
+            }
             return Ok(0);
         }
         if !plausible(self.events, count * size_of::<io_event>()) {
@@ -158,7 +181,11 @@ impl Request {
             core::slice::from_raw_parts_mut(self.events as *mut MaybeUninit<io_event>, count)
         };
         let copied = reaper.ring.consume(out);
-        runtime::count_user_reap();
+        if report::on() {
+            // SAFETY: `consume` initialised the first `copied` events.
+            let events = unsafe { core::slice::from_raw_parts(self.events as *const io_event, copied) };
+            report::reaped_from_ring(Some(reaper.slot_index()), events);
+        }
         Ok(copied as c_int)
     }
 }

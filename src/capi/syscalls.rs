@@ -5,6 +5,7 @@ use super::{get_events, to_c, versioned};
 use crate::abi::{io_context_t, io_event, iocb};
 use crate::contexts;
 use crate::reap::Wait;
+use crate::submit::submit;
 use crate::sys;
 use core::ffi::{c_int, c_long};
 use libc::{sigset_t, timespec};
@@ -28,7 +29,7 @@ versioned!(io_destroy, "LIBAIO_0.4");
 #[no_mangle]
 pub unsafe extern "C" fn io_submit(ctx: io_context_t, nr: c_long, ios: *mut *mut iocb) -> c_int {
     // SAFETY: the kernel reads and checks the array and the iocbs.
-    to_c(unsafe { sys::io_submit(ctx as usize, nr, ios as usize) })
+    to_c(unsafe { submit(ctx as usize, nr, ios as usize) })
 }
 versioned!(io_submit, "LIBAIO_0.1");
 

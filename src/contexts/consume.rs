@@ -140,6 +140,11 @@ fn set_and_wake(slot: &Slot, next: u32) {
 }
 
 impl Pinned {
+    /// The context's place in the table (for the report).
+    pub fn slot_index(&self) -> usize {
+        self.slot.index()
+    }
+
     #[inline]
     fn header(&self) -> &'static RingHeader {
         // SAFETY: the context is live and the claim in `self` keeps io_destroy
@@ -220,6 +225,13 @@ pub struct KernelReap {
     slot: &'static Slot,
 }
 
+impl KernelReap {
+    /// The context's place in the table (for the report).
+    pub fn slot_index(&self) -> usize {
+        self.slot.index()
+    }
+}
+
 impl Drop for UserReap {
     fn drop(&mut self) {
         set_and_wake(self.pinned.slot, LIVE);
@@ -245,6 +257,11 @@ impl Drop for KernelReap {
 }
 
 impl UserReap {
+    /// The context's place in the table (for the report).
+    pub fn slot_index(&self) -> usize {
+        self.pinned.slot_index()
+    }
+
     /// Turns this user-space reaper into a kernel one, without a gap in which
     /// another thread could consume in user space. The ring claim is dropped:
     /// a thread asleep in the kernel must not hold up io_destroy.

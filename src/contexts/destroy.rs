@@ -5,7 +5,7 @@
 
 use super::consume::Backoff;
 use super::{entries, find_live, Slot, DYING, KERNEL_COUNT, LIVE, TOMBSTONE, USER, WAITERS};
-use crate::hazard;
+use crate::{hazard, report};
 use crate::sync::{self, weakened, Ordering, Weakening};
 use crate::sys::{self, Errno};
 use core::ffi::c_int;
@@ -67,6 +67,9 @@ fn finish(slot: &Slot, ctx: usize) -> Result<c_int, Errno> {
             break;
         }
         backoff.wait(slot, state);
+    }
+    if report::on() {
+        report::context_destroyed(slot.index(), ctx);
     }
     // Ends DYING before the key goes: a second destroyer that wakes and looks
     // again finds no entry for ctx, and the kernel answers it.

@@ -27,19 +27,19 @@
 mod consume;
 mod destroy;
 
-pub use consume::{access, pin, Access, Consumer, Pinned};
+pub use consume::{access, pin, Access, Consumer, KernelReap, Pinned};
 pub use destroy::destroy;
 
 use crate::ring::RingHeader;
-use crate::runtime;
+use crate::{report, runtime};
 use crate::sync::{static_array, weakened, AtomicU32, AtomicUsize, Ordering, Weakening};
 use crate::sys::{self, plausible, Errno};
 use core::ffi::c_int;
 
 #[cfg(not(loom))]
-const SLOTS: usize = 4096;
+pub const SLOTS: usize = 4096;
 #[cfg(loom)]
-const SLOTS: usize = 2;
+pub const SLOTS: usize = 2;
 const EMPTY: usize = 0;
 /// A removed entry; page-aligned ring addresses can never equal it.
 const TOMBSTONE: usize = 1;
@@ -113,6 +113,12 @@ fn find_live(ctx: usize) -> Option<&'static Slot> {
 }
 
 impl Slot {
+    /// Its place in the table.
+    fn index(&self) -> usize {
+        // SAFETY: every Slot is an element of TABLE.
+        unsafe { (self as *const Slot).offset_from(TABLE.as_ptr()) as usize }
+    }
+
     /// Keyed `ctx` and live. The state is read SeqCst, after the caller's
     /// claim (see hazard.rs); the key is read again after it: in between,
     /// the entry may have died and been reused for another ring.
@@ -131,7 +137,7 @@ pub fn setup(maxevents: c_int, ctxp: usize) -> Result<c_int, Errno> {
     let result = unsafe { sys::io_setup(maxevents, ctxp) }?;
     // SAFETY: the kernel just wrote the id to *ctxp, so it is readable,
     // and the id is the address of the ring it mapped.
-    unsafe { register((ctxp as *const usize).read()) };
+    unsafe { register((ctxp as *const usize).read(), maxevents) };
     Ok(result)
 }
 
@@ -157,7 +163,7 @@ pub fn queue_init(maxevents: c_int, ctxp: usize) -> Result<c_int, Errno> {
 ///
 /// # Safety
 /// `ctx` must be the address of the ring the kernel just mapped for it.
-unsafe fn register(ctx: usize) {
+unsafe fn register(ctx: usize, maxevents: c_int) {
     let nr = if runtime::force_syscall() {
         0
     } else {
@@ -184,14 +190,22 @@ unsafe fn register(ctx: usize) {
     });
     if let Some(slot) = slot {
         slot.nr.store(nr, Ordering::Relaxed);
+        if report::on() {
+            report::context_created(slot.index(), maxevents, nr);
+        }
         slot.state.store(LIVE, Ordering::Release);
     }
+}
+
+/// The table slot of our live context `ctx`, if it is one.
+pub fn slot_of(ctx: usize) -> Option<usize> {
+    find_live(ctx).map(Slot::index)
 }
 
 /// Forgets every context: called in a forked child, where the inherited
 /// rings still map the parent's completions but belong to no context.
 pub fn forget_all() {
-    for slot in TABLE.iter() {
+    for slot in crate::text::unrolled_never(&TABLE[..]) {
         slot.state.store(0, Ordering::Relaxed);
         slot.key.store(EMPTY, Ordering::Relaxed);
     }

@@ -1,13 +1,17 @@
 //! The kernel interface: errors as the kernel reports them, the check of
-//! user pointers the library itself dereferences, and the syscalls, natively
-//! (linux.rs) or, under the model check, the model kernel's.
+//! user pointers the library itself dereferences, and the syscalls: the AIO
+//! ones and the futex (aio.rs; under the model check, the model kernel's),
+//! and the few the report makes (raw.rs).
 
 #[cfg(not(loom))]
-mod linux;
+mod aio;
+mod raw;
+
 #[cfg(not(loom))]
-pub use linux::*;
+pub use aio::*;
 #[cfg(loom)]
 pub use crate::model::kernel::{io_cancel, io_destroy, io_getevents, io_pgetevents, io_setup, io_submit};
+pub use raw::{close, fcntl_getfl, getpid, open_for_append, write};
 
 use core::ffi::c_int;
 

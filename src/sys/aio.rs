@@ -1,66 +1,10 @@
-//! The kernel's syscalls as the library makes them: the six AIO syscalls and
-//! the futex, returning `Result` instead of touching `errno`.
-//!
-//! On x86_64 the `syscall` instruction is issued directly: it never writes
-//! `errno`, which is what libaio's callers rely on. Elsewhere libc's
-//! `syscall()` is used with `errno` saved and restored around it.
+//! The kernel's AIO syscalls and the futex, as the library makes them,
+//! returning `Result` instead of touching `errno`.
 
+use super::raw::syscall;
 use super::{Errno, KERNEL_SIGSET_BYTES};
 use core::ffi::{c_int, c_long};
 use core::sync::atomic::AtomicU32;
-
-#[cfg(target_arch = "x86_64")]
-unsafe fn raw_syscall(nr: c_long, args: [usize; 6]) -> isize {
-    let ret: isize;
-    // SAFETY: the caller upholds the syscall's own contract; the `syscall`
-    // instruction clobbers only rcx and r11 besides the return register.
-    unsafe {
-        core::arch::asm!(
-            "syscall",
-            inlateout("rax") nr as isize => ret,
-            in("rdi") args[0], in("rsi") args[1], in("rdx") args[2],
-            in("r10") args[3], in("r8") args[4], in("r9") args[5],
-            lateout("rcx") _, lateout("r11") _,
-            options(nostack),
-        );
-    }
-    ret
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-unsafe fn raw_syscall(nr: c_long, args: [usize; 6]) -> isize {
-    // SAFETY: errno is thread-local and always addressable.
-    let errno = unsafe { libc::__errno_location() };
-    // SAFETY: as above.
-    let saved = unsafe { *errno };
-    // SAFETY: the caller upholds the syscall's own contract.
-    let ret = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]) };
-    let ret = if ret == -1 {
-        -(unsafe { *errno }) as isize
-    } else {
-        ret as isize
-    };
-    // SAFETY: as above.
-    unsafe { *errno = saved };
-    ret
-}
-
-/// Issues syscall `nr`; a return in the kernel's error range becomes `Err`.
-///
-/// # Safety
-/// The arguments must satisfy syscall `nr`'s contract: every pointer the
-/// kernel writes through must be writable memory that Rust code does not
-/// hold a reference to.
-unsafe fn syscall(nr: c_long, args: [usize; 6]) -> Result<c_int, Errno> {
-    // SAFETY: forwarded contract.
-    let ret = unsafe { raw_syscall(nr, args) };
-    if (-4095..0).contains(&ret) {
-        Err(Errno(-ret as c_int))
-    } else {
-        // The C API returns int: the kernel's long is truncated, as upstream does.
-        Ok(ret as c_int)
-    }
-}
 
 /// Sleeps while `*word == expected`, until a wake, a signal, or `micros`
 /// microseconds (forever with `None`).
