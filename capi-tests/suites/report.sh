@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# The report (src/report/: LIBAIO_RS_STATS, LIBAIO_RS_STATS_JSON,
+# LIBAIO_RS_SLOW_SUBMIT_US) against what really happened: a submission that
+# blocks (timed by the program itself, with the system libaio too),
+# O_DIRECT reads of tmpfs that do not, counts against strace, fio's forked
+# jobs, errors in res by errno, fork, and silence when it is off. The
+# workloads are capi-tests/report/report.c's modes.
+source "$(dirname "$0")/../lib.sh"
+source "$ROOT/capi-tests/api/lib.sh"
+# Switches inherited from the caller would change every run below.
+unset LIBAIO_RS_STATS LIBAIO_RS_STATS_JSON LIBAIO_RS_SLOW_SUBMIT_US LIBAIO_RS_FORCE_SYSCALL
+
+REPORT="$WORK/report"
+build report gcc -O2 -pthread "$ROOT/capi-tests/report/report.c" "${OUR_BUILD[@]}" || finish
+TMPFS_DIR=$(mktemp -d /dev/shm/capi-report.XXXXXX)
+at_exit "rm -rf '$TMPFS_DIR'"
+# A disk filesystem (not tmpfs, which takes misaligned O_DIRECT buffers).
+DISK_DIR=$(mktemp -d /var/tmp/capi-report.XXXXXX)
+at_exit "rm -rf '$DISK_DIR'"
+
+# verify LABEL ADVICE COMMAND...: a check that COMMAND succeeds; on failure
+# it says what to do (ADVICE).
+verify() {
+    local label=$1 advice=$2; shift 2
+    if "$@"; then pass "$label"; else fail "$label: $advice"; fi
+}
+
+# verify_text LABEL ADVICE PATTERN FILE: a check that FILE, a text report,
+# has a line matching the extended regexp PATTERN; on failure it shows FILE.
+verify_text() {
+    if grep -qE -- "$3" "$4"; then
+        pass "$1"
+    else
+        fail "$1: $2"
+        sed 's/^/    /' "$4"
+    fi
+}
+
+# run_report NAME LIBDIR [VAR=VALUE...] -- COMMAND...: runs COMMAND (the
+# report program, maybe under strace) with LIBDIR on the library path and
+# the variables set; its stdout in NAME.out, its stderr in NAME.err. Relays
+# the program's checks, checks that it exited 0 and that the program's io_*
+# calls went to LIBDIR/libaio.so.1.
+run_report() {
+    local name=$1 libdir=$2 vars=() status; shift 2
+    while [ "$1" != -- ]; do vars+=("$1"); shift; done
+    shift
+    traced "$WORK/$name.bindings" env "${vars[@]}" LD_LIBRARY_PATH="$libdir" "$@" \
+        >"$WORK/$name.out" 2>"$WORK/$name.err"
+    status=$?
+    relay_checks "$name" "$WORK/$name.out"
+    check "$name: exits 0" [ "$status" -eq 0 ]
+    check_bound_to "$name" "$WORK/$name.bindings" "$REPORT" "$libdir/libaio.so.1"
+}
+
+# printed NAME KEY: what run NAME printed on its "KEY VALUE" line.
+printed() { awk -v key="$2" '$1 == key { print $2 }' "$WORK/$1.out"; }
+
+# at_least VALUE MIN: VALUE is a number, at least MIN.
+at_least() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ]; }
+
+# objects SCOPE FILE...: the JSON objects of scope SCOPE in FILEs, one a line.
+objects() {
+    local scope=$1; shift
+    cat "$@" 2>/dev/null | jq -c --arg scope "$scope" 'select(.scope == $scope)'
+}
+
+# expect_count LABEL SCOPE N FILE...: a check that FILEs hold N objects of SCOPE.
+expect_count() {
+    local label=$1 scope=$2 want=$3 count; shift 3
+    count=$(objects "$scope" "$@" | wc -l)
+    verify "$label: $want report(s) of scope $scope" \
+        "found $count: a context reports when io_destroy ends it, a process at exit (src/report/mod.rs)" \
+        [ "$count" -eq "$want" ]
+}
+
+# expect LABEL OBJECT FILTER ADVICE [JQ OPTION...]: a check that the jq
+# FILTER holds for the JSON OBJECT; on failure it shows both and ADVICE.
+expect() {
+    local label=$1 object=$2 filter=$3 advice=$4; shift 4
+    if [ "$(jq "$@" "$filter" <<<"$object" 2>&1)" = true ]; then
+        pass "$label"
+    else
+        fail "$label: $advice"
+        echo "    '$filter' does not hold for: ${object:-(nothing)}"
+    fi
+}
+
+# 1. A read of an empty pipe blocks inside io_submit until another thread
+# writes, 50 ms later; three reads of /dev/zero before it do not. The slow
+# threshold, 10 ms, is far above what a read of /dev/zero takes even on a
+# busy machine and far below the blocked call.
+SLOW_US=10000
+FAST_READS=3
+run_report "blocking-pipe[system]" "$SYSTEM_LIBDIR" -- "$REPORT" blocking-pipe $FAST_READS
+verify "blocking-pipe[system]: io_submit blocked >= 45 ms ($(printed "blocking-pipe[system]" submit_us) µs)" \
+    "the kernel no longer blocks a pipe read inside io_submit: give report.c's blocking-pipe a read that does" \
+    at_least "$(printed "blocking-pipe[system]" submit_us)" 45000
+run_report "blocking-pipe[ours]" "$OUR_LIBDIR" LIBAIO_RS_SLOW_SUBMIT_US=$SLOW_US \
+    LIBAIO_RS_STATS_JSON="$WORK/blocking.json" -- "$REPORT" blocking-pipe $FAST_READS
+measured=$(printed "blocking-pipe[ours]" submit_us)
+verify "blocking-pipe[ours]: io_submit blocked >= 45 ms ($measured µs)" \
+    "it did with the system libaio: our io_submit must not do the I/O differently (src/submit.rs)" \
+    at_least "$measured" 45000
+expect_count "blocking-pipe[ours]" context 1 "$WORK/blocking.json"
+context=$(objects context "$WORK/blocking.json")
+expect "blocking-pipe[ours]: slow_submit_us is LIBAIO_RS_SLOW_SUBMIT_US" "$context" ".slow_submit_us == $SLOW_US" \
+    "report::init must read the threshold"
+expect "blocking-pipe[ours]: $((FAST_READS + 1)) calls, 1 slow" "$context" \
+    '.submit_calls == $calls and .slow_submits == 1' \
+    "every io_submit counts, and as slow only if it took the threshold or more (report::submitted)" \
+    --argjson calls $((FAST_READS + 1))
+expect "blocking-pipe[ours]: slowest call's fd is the pipe's" "$context" '.slowest_submit_fd == $fd' \
+    "note_slowest must keep the first iocb of the slowest call (src/report/counters.rs)" \
+    --argjson fd "$(printed "blocking-pipe[ours]" pipe_read_fd)"
+expect "blocking-pipe[ours]: slowest call is one 1-byte IO_CMD_PREAD" "$context" \
+    '.slowest_submit_opcode == 0 and .slowest_submit_ios == 1 and .slowest_submit_bytes == 1' \
+    "note_slowest must keep aio_lio_opcode, nbytes and the call's I/O count"
+expect "blocking-pipe[ours]: slowest_submit_us within 45 ms and the program's own $measured µs + 5 ms" "$context" \
+    '.slowest_submit_us >= 45000 and .slowest_submit_us <= $measured + 5000' \
+    "the library must time io_submit with CLOCK_MONOTONIC around the syscall, in µs" \
+    --argjson measured "${measured:-0}"
+expect "blocking-pipe[ours]: slowest call not on an O_DIRECT file" "$context" '.slowest_submit_o_direct == false' \
+    "a pipe has no O_DIRECT: fcntl(F_GETFL) of the slowest call's fd tells (report::opened_with_o_direct)"
+expect "blocking-pipe[ours]: the histogram holds every call, the slow one in its power-of-two bucket" "$context" \
+    '. as $r | (.submit_us_histogram | map(.[1]) | add) == .submit_calls and
+     (.submit_us_histogram | map(select(.[0] > $r.slow_submit_us))) as $slow |
+     ($slow | length) == 1 and $slow[0][1] == 1 and
+     $slow[0][0] / 2 <= $r.slowest_submit_us and $r.slowest_submit_us < $slow[0][0]' \
+    "bucket i counts calls of 2^(i-1) to 2^i µs, and only its non-empty buckets are listed (Counters::count_submit_time)"
+run_report "blocking-pipe[ours, text]" "$OUR_LIBDIR" LIBAIO_RS_SLOW_SUBMIT_US=$SLOW_US LIBAIO_RS_STATS=1 \
+    -- "$REPORT" blocking-pipe $FAST_READS
+text="$WORK/blocking-pipe[ours, text].err"
+verify_text "blocking-pipe[ours, text]: a context report 'libaio-rs: context 0x... of pid N:'" \
+    "render::text must begin each context's report so" '^libaio-rs: context 0x[0-9a-f]+ of pid [0-9]+:' "$text"
+verify_text "blocking-pipe[ours, text]: shows slow_submits=1" "the text must show the JSON's key=value" \
+    '(^| )slow_submits=1( |$)' "$text"
+verify_text "blocking-pipe[ours, text]: has a diagnosis: line" \
+    "a call in $((FAST_READS + 1)) blocked: render::diagnosis must say so" '^ *diagnosis: .' "$text"
+
+# 2. O_DIRECT reads of a tmpfs file complete inside io_submit without
+# blocking. The VM itself stalls syscalls past 50 µs now and then: in 20 to
+# 55% of runs of 200 calls one call or more did, with the system libaio
+# too, and the stalls come in bursts. The library's clock reads lie within
+# the program's, around each io_submit, so the report may count no more slow
+# calls than the program saw; and a run where the program saw none, run
+# again until there is one, must report none.
+if ! dd if=/dev/zero of="$TMPFS_DIR/direct" bs=4k count=64 oflag=direct status=none 2>"$WORK/dd.err"; then
+    echo "SKIP: direct-reads: tmpfs refuses O_DIRECT before Linux 6.6 ($(uname -r)): $(cat "$WORK/dd.err")"
+else
+    overcounted=
+    for attempt in $(seq 20); do
+        rm -f "$WORK/direct.json"
+        run_report "direct-reads[ours]" "$OUR_LIBDIR" LIBAIO_RS_STATS_JSON="$WORK/direct.json" \
+            -- "$REPORT" direct-reads "$TMPFS_DIR/direct" 50
+        stalls=$(printed "direct-reads[ours]" slow_by_own_clock)
+        counted=$(objects context "$WORK/direct.json" | jq .slow_submits)
+        if at_least "$stalls" 0 && ! at_least "$stalls" "${counted:-0}"; then
+            overcounted+=" run $attempt: $counted, program: $stalls;"
+        fi
+        at_least "$stalls" 1 || break # no stall (or no answer): this run decides
+        echo "direct-reads: run $attempt disturbed: $stalls io_submit calls took >= 50 µs by the program's own" \
+            "clock (the report says slow_submits=$counted); again"
+    done
+    verify "direct-reads: never more slow calls than the program's own clock saw" \
+        "the library counts calls as slow that were not:$overcounted see report::submitted" [ -z "$overcounted" ]
+    verify "direct-reads: a run without a stall of the machine" \
+        "the program failed (above), or saw stalls in each of 20 runs: run the suite on a quieter machine" \
+        [ "$stalls" = 0 ]
+    context=$(objects context "$WORK/direct.json")
+    expect "direct-reads: 1600 reads in 200 calls, none slow at the default 50 µs, no diagnosis" "$context" \
+        '.slow_submit_us == 50 and .submit_calls == 200 and .slow_submits == 0 and .diagnosis == ""' \
+        "none took 50 µs by the program's clock: the library's timing of io_submit is wrong (report::submitted)"
+    expect "direct-reads: ios and ios_by_opcode count 1600 preads" "$context" \
+        '.ios == 1600 and .ios_by_opcode == {"pread": 1600}' "report::submitted must count each accepted iocb by opcode"
+fi
+
+# 3. The report's counts against strace's: io_submit calls, the I/Os they
+# accepted, reaping syscalls; every I/O reaped once, from the ring or not.
+run_report "mix[ours, strace]" "$OUR_LIBDIR" LIBAIO_RS_STATS_JSON="$WORK/mix.json" -- \
+    strace -f -qq --seccomp-bpf -e trace=io_submit,io_getevents,io_pgetevents -o "$WORK/mix.strace" "$REPORT" mix
+# calls_of NAME...: how many calls of the syscalls NAME strace logged.
+calls_of() { grep -cE "(^|[[:space:]])($(IFS='|'; echo "$*"))\\(" "$WORK/mix.strace"; }
+expect_count "mix" context 1 "$WORK/mix.json"
+context=$(objects context "$WORK/mix.json")
+expect "mix: submit_calls is strace's io_submit count, and the program's" "$context" \
+    '.submit_calls == $strace and .submit_calls == $program' \
+    "every io_submit the library makes must be counted once (report::submitted)" \
+    --argjson strace "$(calls_of io_submit)" --argjson program "$(printed "mix[ours, strace]" submit_calls)"
+expect "mix: ios is the sum of io_submit's answers" "$context" '.ios == $ios' \
+    "ios must add what each io_submit accepted" --argjson ios "$(printed "mix[ours, strace]" ios)"
+expect "mix: reap_syscalls is strace's io_getevents + io_pgetevents count" "$context" '.reap_syscalls == $strace' \
+    "every reaping syscall the library makes must be counted once (report::reaped_by_syscall)" \
+    --argjson strace "$(calls_of io_getevents io_pgetevents)"
+expect "mix: reaped_from_ring + reaped_by_syscall == ios" "$context" '.reaped_from_ring + .reaped_by_syscall == .ios' \
+    "each event the library hands out must be counted once, where it came from (src/reap.rs)"
+expect "mix: the waits that had to wait are counted, with their time" "$context" \
+    '.waits >= $waits and .wait_us >= $wait_us' \
+    "a reaping syscall that may wait counts as a wait, with the time it took (report::reaped_by_syscall)" \
+    --argjson waits "$(printed "mix[ours, strace]" waits_at_least)" \
+    --argjson wait_us "$(printed "mix[ours, strace]" wait_us_at_least)"
+expect "mix: the process report adds up its one context" "$(objects process "$WORK/mix.json")" \
+    'del(.scope, .pid) == ($context | del(.scope, .pid, .ctx))' \
+    "io_destroy must add the context's counters to the process total (report::context_destroyed)" \
+    --argjson context "${context:-null}"
+
+# 4. fio's forked jobs io_destroy their contexts, then _exit: one context
+# report each, from its own process. The main process never calls io_setup,
+# so it has nothing to report: the report starts with a process's first
+# io_setup. Without verify or fsync options, fio's own counts are exactly
+# the reads and writes it submitted.
+FIO_DIR="$TMPFS_DIR/fio"
+FIO_IODEPTH=8
+mkdir "$FIO_DIR"
+# sh execs fio in its own process, so the pid it writes is fio's.
+timeout 60 sh -c 'echo $$ > "$0"; exec "$@"' "$WORK/fio.pid" \
+    env LD_PRELOAD="$OUR_SO" LIBAIO_RS_STATS_JSON="$FIO_DIR/report.%p.json" \
+    fio --name=report --numjobs=3 --ioengine=libaio --direct=1 --rw=randrw --bs=4k --iodepth=$FIO_IODEPTH --size=2M \
+    --directory="$FIO_DIR" --output-format=json --output="$WORK/fio.json" 2>"$WORK/fio.err"
+if [ $? -eq 0 ]; then
+    pass "fio: 3 forked jobs ran"
+else
+    fail "fio: 3 forked jobs ran: fio failed (its stderr below); it needs tmpfs to take O_DIRECT (Linux 6.6)"
+    sed 's/^/    /' "$WORK/fio.err"
+fi
+fio_pid=$(cat "$WORK/fio.pid")
+expect_count "fio" context 3 "$FIO_DIR"/report.*.json
+expect_count "fio" process 0 "$FIO_DIR"/report.*.json
+verify "fio: each report is in the file its pid names" "LIBAIO_RS_STATS_JSON's %p must be the writer's pid" \
+    bash -c 'for file; do pid=${file##*report.}; jq -e -s --argjson pid "${pid%.json}" "all(.pid == \$pid)" \
+        "$file" >/dev/null 2>&1 || exit 1; done' _ "$FIO_DIR"/report.*.json
+expect "fio: the context reports come from 3 other processes, one each" \
+    "$(objects context "$FIO_DIR"/report.*.json | jq -s -c 'map(.pid)')" \
+    'unique | length == 3 and all(. != $fio)' "each forked job's io_destroy must report its context" \
+    --argjson fio "$fio_pid"
+expect "fio: each job's reads and writes are what fio counted" \
+    "$(objects context "$FIO_DIR"/report.*.json | jq -s -c 'map([.ios_by_opcode.pread // 0, .ios_by_opcode.pwrite // 0, .ios, .ring_size]) | sort')" \
+    '. == $fio and all(.[2] > 0)' \
+    "per job [preads, pwrites, ios, ring_size] must be fio's [read.total_ios, write.total_ios, their sum, iodepth]" \
+    --argjson fio "$(sed -n '/^{$/,$p' "$WORK/fio.json" |
+        jq -c --argjson depth $FIO_IODEPTH \
+            '[.jobs[] | [.read.total_ios, .write.total_ios, .read.total_ios + .write.total_ios, $depth]] | sort')"
+
+# 5. Errors in res, by errno: reads into unmapped memory (EFAULT), O_DIRECT
+# reads into a misaligned buffer on a filesystem that refuses them (EINVAL).
+fstype=$(stat -f -c %T "$DISK_DIR")
+if [[ $fstype != ext2/ext3 && $fstype != xfs ]] ||
+   ! dd if=/dev/zero of="$DISK_DIR/direct" bs=4k count=2 oflag=direct status=none 2>/dev/null; then
+    echo "SKIP: res-errors: $DISK_DIR is on $fstype, not an ext4 or xfs that takes O_DIRECT"
+else
+    run_report "res-errors[ours]" "$OUR_LIBDIR" LIBAIO_RS_STATS=1 LIBAIO_RS_STATS_JSON="$WORK/errors.json" \
+        -- "$REPORT" res-errors "$DISK_DIR/direct"
+    expect "res-errors: res_errors is {EFAULT: 3, EINVAL: 2}" "$(objects context "$WORK/errors.json")" \
+        '.res_errors == {"EFAULT": 3, "EINVAL": 2}' "Counters::finished must count each negative res by errno"
+    # In either order.
+    for entry in EFAULT=3 EINVAL=2; do
+        verify_text "res-errors[text]: res_errors: lists $entry" "render::text must list each errno=count" \
+            "res_errors:( [A-Za-z0-9_]+=[0-9]+)* $entry( |\$)" "$WORK/res-errors[ours].err"
+    done
+fi
+
+# 6. Off by default: the same mix, without the switches, writes nothing to
+# stderr and creates no file; with them the same trace shows both (so that
+# the check can see them).
+# traced_off NAME [VAR=VALUE...]: runs the mix under strace, logging opens and writes to NAME.strace.
+traced_off() {
+    local name=$1; shift
+    strace -f -qq -e trace=open,openat,creat,write -o "$WORK/$name.strace" \
+        env "$@" LD_LIBRARY_PATH="$OUR_LIBDIR" "$REPORT" mix >"$WORK/$name.out" 2>"$WORK/$name.err"
+}
+# report_traces NAME: what run NAME wrote to stderr, and its traced writes
+# to stderr and opens that create a file.
+report_traces() {
+    cat "$WORK/$1.err"
+    grep -E 'write\(2,|O_CREAT|creat\(' "$WORK/$1.strace"
+}
+traced_off off
+relay_checks "mix[off]" "$WORK/off.out"
+if [ -z "$(report_traces off)" ]; then
+    pass "mix[off]: no report on stderr, no file created"
+else
+    fail "mix[off]: no report on stderr, no file created: with no LIBAIO_RS_STATS* set the library must write nothing"
+    report_traces off | sed 's/^/    /'
+fi
+traced_off on LIBAIO_RS_STATS=1 LIBAIO_RS_STATS_JSON="$WORK/on.json"
+verify "mix[on]: the same trace shows the report" \
+    "strace must log the report's write(2, ...) and its O_CREAT open, or the check above sees nothing" \
+    eval 'grep -q "write(2," "$WORK/on.strace" && grep -q O_CREAT "$WORK/on.strace"'
+
+# 7. fork: the child's reports count the child's context only.
+FORK_DIR="$WORK/fork"
+mkdir "$FORK_DIR"
+run_report "fork[ours]" "$OUR_LIBDIR" LIBAIO_RS_STATS_JSON="$FORK_DIR/report.%p.json" -- "$REPORT" fork
+parent=$(printed "fork[ours]" parent_pid)
+child=$(printed "fork[ours]" child_pid)
+verify "fork: one report file per process" "each process must write to the file its pid names" \
+    [ "$(ls "$FORK_DIR" | sort)" = "$(printf 'report.%s.json\n' "$parent" "$child" | sort)" ]
+expect "fork: the child's context report is its own, 2 reads" "$(objects context "$FORK_DIR/report.$child.json")" \
+    '.pid == $child and .contexts == 1 and .ios == 2' "the child's io_destroy must report the child's context" \
+    --argjson child "${child:-0}"
+expect "fork: the child's process report counts its own context only" \
+    "$(objects process "$FORK_DIR/report.$child.json")" '.pid == $child and .contexts == 1 and .ios == 2' \
+    "the fork handler must forget the parent's counters and contexts (report::forget_all)" --argjson child "${child:-0}"
+expect "fork: the parent's process report counts its own context only" \
+    "$(objects process "$FORK_DIR/report.$parent.json")" '.pid == $parent and .contexts == 1 and .ios == 3' \
+    "the child's counts must not reach the parent" --argjson parent "${parent:-0}"
+finish
