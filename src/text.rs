@@ -89,23 +89,27 @@ impl Text {
         &self.bytes[..self.len]
     }
 
-    /// Writes the text to `fd`, retrying short writes; errors are ignored
-    /// (there is nobody to tell), and `errno` is left alone.
-    #[inline(never)]
+    /// Writes the text to `fd`.
     pub fn write_to(&self, fd: libc::c_int) {
-        let mut rest = self.as_bytes();
-        while let Ok(written @ 1..) = sys::write(fd, rest) {
-            rest = &rest[(written as usize).min(rest.len())..];
-        }
+        write_all(fd, self.as_bytes());
     }
+}
 
-    /// Appends the text to the file at `path` (NUL-terminated), created if
-    /// needed, with one write: lines from several processes do not mix.
-    #[inline(never)]
-    pub fn append_to_file(&self, path: &[u8]) {
-        if let Ok(fd) = sys::open_for_append(path) {
-            self.write_to(fd);
-            sys::close(fd);
-        }
+/// Writes `bytes` to `fd`, retrying short writes; errors are ignored (there
+/// is nobody to tell), and `errno` is left alone.
+#[inline(never)]
+pub fn write_all(fd: libc::c_int, mut bytes: &[u8]) {
+    while let Ok(written @ 1..) = sys::write(fd, bytes) {
+        bytes = &bytes[(written as usize).min(bytes.len())..];
+    }
+}
+
+/// Appends `bytes` to the file at `path` (NUL-terminated), created if
+/// needed, with one write: lines from several processes do not mix.
+#[inline(never)]
+pub fn append_to_file(path: &[u8], bytes: &[u8]) {
+    if let Ok(fd) = sys::open_for_append(path) {
+        write_all(fd, bytes);
+        sys::close(fd);
     }
 }

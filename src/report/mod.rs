@@ -25,7 +25,7 @@ use counters::{Counters, Max, Sum};
 
 use crate::abi::{io_event, iocb};
 use crate::sys::{self, plausible, Errno};
-use crate::text::{unrolled_never, Text};
+use crate::text::{append_to_file, unrolled_never, Text};
 use core::ffi::{c_int, c_long, CStr};
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 
@@ -45,8 +45,10 @@ static SLOW_SUBMIT_NS: AtomicU64 = AtomicU64::new(DEFAULT_SLOW_SUBMIT_US * 1000)
 
 /// `LIBAIO_RS_STATS_JSON`, copied at start-up (empty: no JSON).
 struct JsonPath(core::cell::UnsafeCell<[u8; 512]>);
-// SAFETY: written once by `init`, before `ON` is set with Release; read only
-// after `ON` is seen set with Acquire (in `emit`).
+// SAFETY: written once, by `init`, before the report is switched on; read
+// only when a report is written: by the atexit handler `init` registers
+// after the write, or by the `io_destroy` of a context that was registered
+// after `runtime::init` published its end with a Release store.
 unsafe impl Sync for JsonPath {}
 static JSON_PATH: JsonPath = JsonPath(core::cell::UnsafeCell::new([0; 512]));
 
@@ -249,8 +251,8 @@ pub fn reaped_by_syscall(slot: Option<usize>, events: usize, result: Result<c_in
     }
 }
 
-/// The text report goes to stderr, the JSON line to its file (one buffer
-/// for both, then one for the file's name: a handler's stack may be small).
+/// The text report goes to stderr, the JSON line to its file. One buffer
+/// serves for all: a signal handler's stack may be small.
 fn emit(counters: &Counters, ctx: Option<usize>) {
     let pid = sys::getpid();
     let slow_us = SLOW_SUBMIT_NS.load(Ordering::Relaxed) / 1000;
@@ -259,31 +261,25 @@ fn emit(counters: &Counters, ctx: Option<usize>) {
         render::text(&mut report, counters, ctx, pid, slow_us);
         report.write_to(libc::STDERR_FILENO);
     }
-    // SAFETY: see JsonPath: `init` wrote it before the report was switched on.
+    // SAFETY: see JsonPath.
     let path = unsafe { &*JSON_PATH.0.get() };
     if path[0] != 0 {
+        // The file's name first, `%p` replaced by the pid, NUL-terminated;
+        // then the line.
         report.clear();
-        render::json(&mut report, counters, ctx, pid, slow_us);
-        report.append_to_file(&json_path_for(path, pid));
-    }
-}
-
-/// `path` with `%p` replaced by `pid`, NUL-terminated.
-fn json_path_for(path: &[u8; 512], pid: u64) -> [u8; 600] {
-    let mut name = Text::new();
-    let mut bytes = path.iter().copied().take_while(|&byte| byte != 0).peekable();
-    while let Some(byte) = bytes.next() {
-        if byte == b'%' && bytes.peek() == Some(&b'p') {
-            bytes.next();
-            name.push_u64(pid);
-        } else {
-            name.push_byte(byte);
+        let mut bytes = path.iter().copied().take_while(|&byte| byte != 0).peekable();
+        while let Some(byte) = bytes.next() {
+            if byte == b'%' && bytes.next_if_eq(&b'p').is_some() {
+                report.push_u64(pid);
+            } else {
+                report.push_byte(byte);
+            }
         }
+        let name_len = report.push_byte(0).as_bytes().len();
+        render::json(&mut report, counters, ctx, pid, slow_us);
+        let (name, line) = report.as_bytes().split_at(name_len);
+        append_to_file(name, line);
     }
-    let mut terminated = [0; 600];
-    let len = name.as_bytes().len().min(terminated.len() - 1);
-    terminated[..len].copy_from_slice(&name.as_bytes()[..len]);
-    terminated
 }
 
 /// At exit: the process total, with the contexts still alive.
