@@ -17,13 +17,19 @@ const DONE: u8 = 2;
 
 static FORCE_SYSCALL: AtomicBool = AtomicBool::new(false);
 
+/// The value of the environment variable `name`, if it is set.
+pub fn env_value(name: &CStr) -> Option<&'static [u8]> {
+    // SAFETY: `name` is a C string; getenv returns NULL or a C string, which
+    // stays while nobody changes the environment (read once, at start-up).
+    let value = unsafe { libc::getenv(name.as_ptr()) };
+    // SAFETY: as above.
+    (!value.is_null()).then(|| unsafe { CStr::from_ptr(value) }.to_bytes())
+}
+
 /// Whether the environment variable `name` is set to something other than
 /// "" or "0".
 pub fn env_flag(name: &CStr) -> bool {
-    // SAFETY: `name` is a C string; getenv returns NULL or a C string.
-    let value = unsafe { libc::getenv(name.as_ptr()) };
-    // SAFETY: a non-NULL result of getenv is a C string.
-    !value.is_null() && !matches!(unsafe { CStr::from_ptr(value) }.to_bytes(), b"" | b"0")
+    env_value(name).is_some_and(|value| !matches!(value, b"" | b"0"))
 }
 
 /// Reads the switches and installs the fork handler; idempotent and cheap

@@ -24,9 +24,10 @@ mod render;
 use counters::{Counters, Max, Sum};
 
 use crate::abi::{io_event, iocb};
+use crate::runtime;
 use crate::sys::{self, plausible, Errno};
 use crate::text::{append_to_file, unrolled_never, Text};
-use core::ffi::{c_int, c_long, CStr};
+use core::ffi::{c_int, c_long};
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 
 /// The default threshold. A submission that does not block takes a few µs
@@ -60,23 +61,14 @@ pub fn on() -> bool {
 
 /// Reads the switches (once, from `runtime::init`).
 pub fn init() {
-    let text = crate::runtime::env_flag(c"LIBAIO_RS_STATS");
-    // SAFETY: getenv's result is NULL or a C string.
-    let json = unsafe { libc::getenv(c"LIBAIO_RS_STATS_JSON".as_ptr()) };
-    // SAFETY: as above.
-    let json = (!json.is_null()).then(|| unsafe { CStr::from_ptr(json) }.to_bytes());
-    let json = json.filter(|path| !path.is_empty() && path.len() < 512);
+    let text = runtime::env_flag(c"LIBAIO_RS_STATS");
+    let json = runtime::env_value(c"LIBAIO_RS_STATS_JSON").filter(|path| !path.is_empty() && path.len() < 512);
     if let Some(path) = json {
         // SAFETY: see JsonPath: nothing reads it before ON is set below.
         unsafe { (&mut *JSON_PATH.0.get())[..path.len()].copy_from_slice(path) };
     }
-    // SAFETY: as above.
-    let slow = unsafe { libc::getenv(c"LIBAIO_RS_SLOW_SUBMIT_US".as_ptr()) };
-    if !slow.is_null() {
-        // SAFETY: as above.
-        if let Some(micros) = parse_u64(unsafe { CStr::from_ptr(slow) }.to_bytes()) {
-            SLOW_SUBMIT_NS.store(micros.saturating_mul(1000), Ordering::Relaxed);
-        }
+    if let Some(micros) = runtime::env_value(c"LIBAIO_RS_SLOW_SUBMIT_US").and_then(parse_u64) {
+        SLOW_SUBMIT_NS.store(micros.saturating_mul(1000), Ordering::Relaxed);
     }
     if text || json.is_some() {
         TEXT.store(text, Ordering::Relaxed);
