@@ -208,7 +208,10 @@ fn publish(cell: &'static HazardCell, ring: usize) -> Option<Hazard> {
     // A signal handler that runs between this check and the store gives
     // back whatever it claims before the thread goes on.
     let claim = match weakened(Weakening::NestedClaim) {
-        false => cell.claims.iter().find(|claim| claim.load(Ordering::Relaxed) == 0)?,
+        false => cell
+            .claims
+            .iter()
+            .find(|claim| claim.load(Ordering::Relaxed) == 0)?,
         true => &cell.claims[0],
     };
     claim.store(ring, Ordering::SeqCst);
@@ -226,10 +229,11 @@ fn publish(cell: &'static HazardCell, ring: usize) -> Option<Hazard> {
 pub fn wait_for_readers(ring: usize) {
     sync::seqcst_store_load_order();
     let (mut spins, mut pause_micros) = (0, 10);
-    while CELLS_TABLE
-        .iter()
-        .any(|cell| cell.claims.iter().any(|claim| claim.load(Ordering::SeqCst) == ring))
-    {
+    while CELLS_TABLE.iter().any(|cell| {
+        cell.claims
+            .iter()
+            .any(|claim| claim.load(Ordering::SeqCst) == ring)
+    }) {
         if spins < 100 {
             spins += 1;
             sync::spin_loop();

@@ -183,7 +183,8 @@ impl Request {
         let copied = reaper.ring.consume(out);
         if report::on() {
             // SAFETY: `consume` initialised the first `copied` events.
-            let events = unsafe { core::slice::from_raw_parts(self.events as *const io_event, copied) };
+            let events =
+                unsafe { core::slice::from_raw_parts(self.events as *const io_event, copied) };
             report::reaped_from_ring(Some(reaper.slot_index()), events);
         }
         Ok(copied as c_int)

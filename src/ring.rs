@@ -132,9 +132,10 @@ impl<'a> Ring<'a> {
         };
         self.head = (advanced - wrapped) as u32;
         self.header.touch();
-        self.header
-            .head
-            .store(self.head, unless_weakened(Weakening::HeadRelease, Ordering::Release));
+        self.header.head.store(
+            self.head,
+            unless_weakened(Weakening::HeadRelease, Ordering::Release),
+        );
         count
     }
 

@@ -2,7 +2,9 @@
 //! by a hazard claim, then alone in user space or as one more thread in the
 //! kernel (see the state word in mod.rs).
 
-use super::{find, find_live, home, Slot, KERNEL_COUNT, LIVE, OWNER, OWNER_SHIFT, TABLE, USER, WAITERS};
+use super::{
+    find, find_live, home, Slot, KERNEL_COUNT, LIVE, OWNER, OWNER_SHIFT, TABLE, USER, WAITERS,
+};
 use crate::hazard::{self, Hazard};
 use crate::ring::{Ring, RingHeader};
 use crate::sync::{self, weakened, Ordering, Weakening};
@@ -177,7 +179,11 @@ impl Pinned {
                 backoff.wait(slot, state);
                 continue;
             }
-            let next = if state == LIVE { LIVE | owner } else { state + 1 };
+            let next = if state == LIVE {
+                LIVE | owner
+            } else {
+                state + 1
+            };
             if slot
                 .state
                 .compare_exchange_weak(state, next, Ordering::Acquire, Ordering::Relaxed)

@@ -5,9 +5,9 @@
 
 use super::consume::Backoff;
 use super::{entries, find_live, Slot, DYING, KERNEL_COUNT, LIVE, TOMBSTONE, USER, WAITERS};
-use crate::{hazard, report};
 use crate::sync::{self, weakened, Ordering, Weakening};
 use crate::sys::{self, Errno};
+use crate::{hazard, report};
 use core::ffi::c_int;
 
 /// `io_destroy` (and `io_queue_release`). Upstream's answers: 0 for the
@@ -46,7 +46,12 @@ fn mark_dying(slot: &Slot, ctx: usize) -> bool {
         // SeqCst: ordered against every reader's claim (see hazard.rs).
         if slot
             .state
-            .compare_exchange_weak(state, state & !LIVE | DYING, Ordering::SeqCst, Ordering::Relaxed)
+            .compare_exchange_weak(
+                state,
+                state & !LIVE | DYING,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            )
             .is_ok()
         {
             return true;

@@ -31,9 +31,9 @@ pub use consume::{access, pin, Access, Consumer, KernelReap, Pinned};
 pub use destroy::destroy;
 
 use crate::ring::RingHeader;
-use crate::{report, runtime};
 use crate::sync::{static_array, weakened, AtomicU32, AtomicUsize, Ordering, Weakening};
 use crate::sys::{self, plausible, Errno};
+use crate::{report, runtime};
 use core::ffi::c_int;
 
 #[cfg(not(loom))]

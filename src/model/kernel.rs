@@ -18,8 +18,8 @@ use crate::ring::{RingHeader, HEADER_BYTES, MAGIC};
 use crate::sync::{AtomicU32, Ordering};
 use crate::sys::Errno;
 use core::ffi::{c_int, c_long};
-use loom::sync::Mutex;
 use core::mem::MaybeUninit;
+use loom::sync::Mutex;
 use std::vec::Vec;
 
 loom::lazy_static! {
@@ -35,7 +35,9 @@ struct Arena(core::cell::UnsafeCell<[MaybeUninit<RingHeader>; ARENA_RINGS]>);
 // one at a time, under RINGS_MADE's lock where they write it.
 unsafe impl Sync for Arena {}
 const ARENA_RINGS: usize = 4;
-static ARENA: Arena = Arena(core::cell::UnsafeCell::new([const { MaybeUninit::uninit() }; ARENA_RINGS]));
+static ARENA: Arena = Arena(core::cell::UnsafeCell::new(
+    [const { MaybeUninit::uninit() }; ARENA_RINGS],
+));
 
 fn header(ctx: usize) -> &'static RingHeader {
     // SAFETY: model contexts are RingHeaders in the arena, kept for the execution.
@@ -74,7 +76,10 @@ pub unsafe fn io_setup(_nr_events: c_int, ctxp: usize) -> Result<c_int, Errno> {
 /// `io_destroy`: out of the table, then unmapped.
 pub fn io_destroy(ctx: usize) -> Result<c_int, Errno> {
     let mut contexts = CONTEXTS.lock().unwrap();
-    let index = contexts.iter().position(|&c| c == ctx).ok_or(Errno::EINVAL)?;
+    let index = contexts
+        .iter()
+        .position(|&c| c == ctx)
+        .ok_or(Errno::EINVAL)?;
     contexts.remove(index);
     header(ctx).model.unmap();
     Ok(0)

@@ -52,7 +52,8 @@ impl RingMemory {
     /// A read of the ring.
     pub fn touch(&self) {
         // SAFETY: loom checks the access.
-        self.mapped.with(|mapped| assert!(unsafe { *mapped }, "a read of an unmapped ring"));
+        self.mapped
+            .with(|mapped| assert!(unsafe { *mapped }, "a read of an unmapped ring"));
     }
 
     /// The event in slot `index`, read as a consumer copies it.
@@ -77,7 +78,9 @@ impl RingMemory {
 static CONTROL: std::sync::Mutex<Option<Weakening>> = std::sync::Mutex::new(None);
 
 pub fn control() -> Option<Weakening> {
-    *CONTROL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    *CONTROL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -19,8 +19,12 @@ use std::vec::Vec;
 /// executions loom explored; a failure in any execution panics.
 fn explore(name: &str, weakening: Option<Weakening>, model: fn()) -> usize {
     static ONE_MODEL_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one = ONE_MODEL_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    *CONTROL.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = weakening;
+    let _one = ONE_MODEL_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    *CONTROL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = weakening;
     let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = executions.clone();
     let mut builder = loom::model::Builder::new();
@@ -31,7 +35,9 @@ fn explore(name: &str, weakening: Option<Weakening>, model: fn()) -> usize {
             model();
         })
     }));
-    *CONTROL.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    *CONTROL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     let explored = executions.load(std::sync::atomic::Ordering::Relaxed);
     std::eprintln!("model {name} ({weakening:?}): {explored} executions");
     if let Err(panic) = outcome {
@@ -62,7 +68,10 @@ fn fails_without(name: &str, weakening: Weakening, model: fn(), expected: &[&str
         expected.iter().any(|e| message.contains(e)),
         "the control failed for another reason: {message}"
     );
-    std::eprintln!("control {name} without {weakening:?}: fails as it must: {}", message.lines().next().unwrap_or(""));
+    std::eprintln!(
+        "control {name} without {weakening:?}: fails as it must: {}",
+        message.lines().next().unwrap_or("")
+    );
 }
 
 const RACE: &str = "Causality violation";
@@ -74,21 +83,36 @@ fn setup() -> usize {
     ctx
 }
 
-static ZERO: libc::timespec = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+static ZERO: libc::timespec = libc::timespec {
+    tv_sec: 0,
+    tv_nsec: 0,
+};
 /// A signal mask (all signals blocked or not does not matter to the model):
 /// with one, a call reaps through the kernel.
 static MASK: [u64; 16] = [0; 16];
 
 /// Reaps up to `out.len()` events of `ctx`: with a zero timeout (a poll,
 /// served in user space) or through the kernel.
-fn reap(ctx: usize, out: &mut [MaybeUninit<io_event>], through_kernel: bool) -> Result<c_int, Errno> {
+fn reap(
+    ctx: usize,
+    out: &mut [MaybeUninit<io_event>],
+    through_kernel: bool,
+) -> Result<c_int, Errno> {
     let request = Request {
         ctx,
         min_nr: if through_kernel { 1 } else { 0 },
         nr: out.len() as _,
         events: out.as_mut_ptr() as usize,
-        timeout: if through_kernel { 0 } else { &ZERO as *const _ as usize },
-        wait: if through_kernel { Wait::WithSigmask(MASK.as_ptr() as usize) } else { Wait::Plain },
+        timeout: if through_kernel {
+            0
+        } else {
+            &ZERO as *const _ as usize
+        },
+        wait: if through_kernel {
+            Wait::WithSigmask(MASK.as_ptr() as usize)
+        } else {
+            Wait::Plain
+        },
     };
     request.run()
 }
@@ -98,7 +122,10 @@ fn take(ctx: usize, nr: usize, through_kernel: bool) -> Vec<usize> {
     let mut out = [MaybeUninit::uninit(); MODEL_NR];
     let n = reap(ctx, &mut out[..nr], through_kernel).expect("a reap of a live context") as usize;
     // SAFETY: the reap filled the first n.
-    out[..n].iter().map(|event| unsafe { event.assume_init() }.data as usize).collect()
+    out[..n]
+        .iter()
+        .map(|event| unsafe { event.assume_init() }.data as usize)
+        .collect()
 }
 
 /// Completions across the ring's wrap (slots 1, 2, 0, 1 of three), taken at
@@ -114,7 +141,10 @@ fn exactly_once_in_order() {
     let producer = thread::spawn(move || {
         kernel::complete(ctx, 2);
         kernel::complete(ctx, 3);
-        (4..=5).take_while(|&id| kernel::try_complete(ctx, id)).last().unwrap_or(3)
+        (4..=5)
+            .take_while(|&id| kernel::try_complete(ctx, id))
+            .last()
+            .unwrap_or(3)
     });
     // One take: another claim between two would fence its copies off.
     let in_user_space = thread::spawn(move || take(ctx, 2, false));
@@ -123,11 +153,18 @@ fn exactly_once_in_order() {
     let in_user_space = in_user_space.join().unwrap();
     let rest = take(ctx, MODEL_NR, false);
     for ids in [&in_user_space, &in_kernel, &rest] {
-        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "out of order: {ids:?}");
+        assert!(
+            ids.windows(2).all(|pair| pair[0] < pair[1]),
+            "out of order: {ids:?}"
+        );
     }
     let mut all: Vec<usize> = [in_user_space, in_kernel, rest].concat();
     all.sort_unstable();
-    assert_eq!(all, (2..=last).collect::<Vec<_>>(), "lost or delivered twice");
+    assert_eq!(
+        all,
+        (2..=last).collect::<Vec<_>>(),
+        "lost or delivered twice"
+    );
 }
 
 #[test]
@@ -137,12 +174,22 @@ fn exactly_once_in_order_holds() {
 
 #[test]
 fn exactly_once_in_order_needs_tail_acquire() {
-    fails_without("exactly_once_in_order", Weakening::TailAcquire, exactly_once_in_order, &[RACE]);
+    fails_without(
+        "exactly_once_in_order",
+        Weakening::TailAcquire,
+        exactly_once_in_order,
+        &[RACE],
+    );
 }
 
 #[test]
 fn exactly_once_in_order_needs_head_release() {
-    fails_without("exactly_once_in_order", Weakening::HeadRelease, exactly_once_in_order, &[RACE]);
+    fails_without(
+        "exactly_once_in_order",
+        Weakening::HeadRelease,
+        exactly_once_in_order,
+        &[RACE],
+    );
 }
 
 /// A reader holds a claim on A and, as a signal handler would, polls B in
@@ -167,7 +214,11 @@ fn claims_against_destroy() {
     let first = contexts::destroy(a);
     let mut answers = [first, second.join().unwrap()];
     answers.sort_unstable_by_key(|answer| answer.is_err());
-    assert_eq!(answers, [Ok(0), Err(Errno::EINVAL)], "the two destroyers' answers");
+    assert_eq!(
+        answers,
+        [Ok(0), Err(Errno::EINVAL)],
+        "the two destroyers' answers"
+    );
     reader.join().unwrap();
 }
 
@@ -178,12 +229,22 @@ fn claims_against_destroy_holds() {
 
 #[test]
 fn claims_against_destroy_needs_the_claim_ordered() {
-    fails_without("claims_against_destroy", Weakening::ClaimOrder, claims_against_destroy, &[RACE, UNMAPPED]);
+    fails_without(
+        "claims_against_destroy",
+        Weakening::ClaimOrder,
+        claims_against_destroy,
+        &[RACE, UNMAPPED],
+    );
 }
 
 #[test]
 fn claims_against_destroy_needs_a_second_claim_word() {
-    fails_without("claims_against_destroy", Weakening::NestedClaim, claims_against_destroy, &[RACE, UNMAPPED]);
+    fails_without(
+        "claims_against_destroy",
+        Weakening::NestedClaim,
+        claims_against_destroy,
+        &[RACE, UNMAPPED],
+    );
 }
 
 #[test]
@@ -206,7 +267,10 @@ fn slot_reused_under_reader() {
     let reader = thread::spawn(move || {
         let mut out = [MaybeUninit::uninit(); 1];
         let answer = reap(a, &mut out, false);
-        assert!(matches!(answer, Ok(0) | Err(Errno::EINVAL)), "a poll of A: {answer:?}");
+        assert!(
+            matches!(answer, Ok(0) | Err(Errno::EINVAL)),
+            "a poll of A: {answer:?}"
+        );
     });
     assert_eq!(contexts::destroy(a), Ok(0));
     let c = setup();
@@ -258,5 +322,10 @@ fn no_lost_wakeup_holds() {
 
 #[test]
 fn no_lost_wakeup_needs_the_state_swap() {
-    fails_without("no_lost_wakeup", Weakening::StateSwap, no_lost_wakeup, &["deadlock"]);
+    fails_without(
+        "no_lost_wakeup",
+        Weakening::StateSwap,
+        no_lost_wakeup,
+        &["deadlock"],
+    );
 }

@@ -162,10 +162,17 @@ impl Counters {
     #[inline(never)]
     pub fn reset(&self) {
         let zero = |word: &AtomicU64, _| word.store(0, Ordering::Relaxed);
-        for words in [&self.sums[..], &self.maxima, &self.slowest, &self.errno_counts] {
+        for words in [
+            &self.sums[..],
+            &self.maxima,
+            &self.slowest,
+            &self.errno_counts,
+        ] {
             combine(words, words, zero);
         }
-        unrolled_never(&self.errnos).iter().for_each(|errno| errno.store(0, Ordering::Relaxed));
+        unrolled_never(&self.errnos)
+            .iter()
+            .for_each(|errno| errno.store(0, Ordering::Relaxed));
         self.in_flight.store(0, Ordering::Relaxed);
     }
 
@@ -180,9 +187,13 @@ impl Counters {
             mine.fetch_max(theirs, Ordering::Relaxed);
         });
         if other.slowest(Slowest::Ns) > self.slowest(Slowest::Ns) {
-            combine(&self.slowest, &other.slowest, |mine, theirs| mine.store(theirs, Ordering::Relaxed));
+            combine(&self.slowest, &other.slowest, |mine, theirs| {
+                mine.store(theirs, Ordering::Relaxed)
+            });
         }
-        other.errors().for_each(|(errno, count)| self.count_errno(errno, count));
+        other
+            .errors()
+            .for_each(|(errno, count)| self.count_errno(errno, count));
     }
 
     /// `accepted` I/Os were queued.
@@ -193,7 +204,8 @@ impl Counters {
 
     /// `events` completed and were reaped.
     pub fn finished(&self, events: &[io_event]) {
-        self.in_flight.fetch_sub(events.len() as i64, Ordering::Relaxed);
+        self.in_flight
+            .fetch_sub(events.len() as i64, Ordering::Relaxed);
         for event in events {
             let res = event.res as i64;
             if (-4095..0).contains(&res) {
@@ -229,7 +241,10 @@ impl Counters {
             // SAFETY: every view of the union is plain data.
             (Slowest::Bytes, unsafe { first.u.c.nbytes }),
             (Slowest::Ios, ios as u64),
-            (Slowest::ODirect, o_direct.map_or(0, |o_direct| 1 + u64::from(o_direct))),
+            (
+                Slowest::ODirect,
+                o_direct.map_or(0, |o_direct| 1 + u64::from(o_direct)),
+            ),
         ];
         for (field, value) in fields {
             self.slowest[field as usize].store(value, Ordering::Relaxed);

@@ -62,7 +62,8 @@ pub fn on() -> bool {
 /// Reads the switches (once, from `runtime::init`).
 pub fn init() {
     let text = runtime::env_flag(c"LIBAIO_RS_STATS");
-    let json = runtime::env_value(c"LIBAIO_RS_STATS_JSON").filter(|path| !path.is_empty() && path.len() < 512);
+    let json = runtime::env_value(c"LIBAIO_RS_STATS_JSON")
+        .filter(|path| !path.is_empty() && path.len() < 512);
     if let Some(path) = json {
         // SAFETY: see JsonPath: nothing reads it before ON is set below.
         unsafe { (&mut *JSON_PATH.0.get())[..path.len()].copy_from_slice(path) };
@@ -90,7 +91,10 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
 
 /// Nanoseconds on CLOCK_MONOTONIC (the vDSO: no syscall).
 pub fn now() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is writable.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -158,14 +162,24 @@ pub fn context_destroyed(slot: usize, ctx: usize) {
 /// In a forked child: the parent's counts are not the child's.
 pub fn forget_all() {
     PROCESS.reset();
-    unrolled_never(&RECORD_OWNER).iter().for_each(|owner| owner.store(0, Ordering::Relaxed));
-    unrolled_never(&RECORD_OF_SLOT).iter().for_each(|record| record.store(0, Ordering::Relaxed));
+    unrolled_never(&RECORD_OWNER)
+        .iter()
+        .for_each(|owner| owner.store(0, Ordering::Relaxed));
+    unrolled_never(&RECORD_OF_SLOT)
+        .iter()
+        .for_each(|record| record.store(0, Ordering::Relaxed));
 }
 
 /// An `io_submit` of `nr` iocbs at `iocbpp` on `ctx` (slot `slot` if ours)
 /// returned `result` after `ns` nanoseconds.
 #[cold]
-pub fn submitted(slot: Option<usize>, nr: c_long, iocbpp: usize, result: Result<c_int, Errno>, ns: u64) {
+pub fn submitted(
+    slot: Option<usize>,
+    nr: c_long,
+    iocbpp: usize,
+    result: Result<c_int, Errno>,
+    ns: u64,
+) {
     let counters = counters_of(slot);
     counters.count(Sum::SubmitCalls, 1);
     counters.count_submit_time(ns);
@@ -213,7 +227,9 @@ pub fn submitted(slot: Option<usize>, nr: c_long, iocbpp: usize, result: Result<
 
 /// Whether `fd` was opened with O_DIRECT, if it can be told.
 fn opened_with_o_direct(fd: c_int) -> Option<bool> {
-    sys::fcntl_getfl(fd).ok().map(|flags| flags & libc::O_DIRECT != 0)
+    sys::fcntl_getfl(fd)
+        .ok()
+        .map(|flags| flags & libc::O_DIRECT != 0)
 }
 
 /// `events` were reaped from the ring in user space, in one call.
@@ -228,7 +244,12 @@ pub fn reaped_from_ring(slot: Option<usize>, events: &[io_event]) {
 /// A reaping syscall returned `result`, with the events at `events`; it
 /// began at `start` if it could wait.
 #[cold]
-pub fn reaped_by_syscall(slot: Option<usize>, events: usize, result: Result<c_int, Errno>, start: Option<u64>) {
+pub fn reaped_by_syscall(
+    slot: Option<usize>,
+    events: usize,
+    result: Result<c_int, Errno>,
+    start: Option<u64>,
+) {
     let counters = counters_of(slot);
     counters.count(Sum::ReapSyscalls, 1);
     if let Some(start) = start {
@@ -238,7 +259,8 @@ pub fn reaped_by_syscall(slot: Option<usize>, events: usize, result: Result<c_in
     if let Ok(count @ 1..) = result {
         counters.count(Sum::ReapedBySyscall, count as u64);
         // SAFETY: the kernel just wrote `count` events there.
-        let events = unsafe { core::slice::from_raw_parts(events as *const io_event, count as usize) };
+        let events =
+            unsafe { core::slice::from_raw_parts(events as *const io_event, count as usize) };
         counters.finished(events);
     }
 }
@@ -259,7 +281,11 @@ fn emit(counters: &Counters, ctx: Option<usize>) {
         // The file's name first, `%p` replaced by the pid, NUL-terminated;
         // then the line.
         report.clear();
-        let mut bytes = path.iter().copied().take_while(|&byte| byte != 0).peekable();
+        let mut bytes = path
+            .iter()
+            .copied()
+            .take_while(|&byte| byte != 0)
+            .peekable();
         while let Some(byte) = bytes.next() {
             if byte == b'%' && bytes.next_if_eq(&b'p').is_some() {
                 report.push_u64(pid);

@@ -43,8 +43,16 @@ fn values(c: &Counters, slow_us: u64) -> [i64; VALUES] {
         (c.slowest(Slowest::Ns) / 1000) as i64,
         c.slowest(Slowest::Bytes) as i64,
         c.slowest(Slowest::Ios) as i64,
-        if known { c.slowest(Slowest::Fd) as i32 as i64 } else { -1 },
-        if known { c.slowest(Slowest::Opcode) as i16 as i64 } else { -1 },
+        if known {
+            c.slowest(Slowest::Fd) as i32 as i64
+        } else {
+            -1
+        },
+        if known {
+            c.slowest(Slowest::Opcode) as i16 as i64
+        } else {
+            -1
+        },
         c.get(Sum::ReapedFromRing) as i64,
         c.get(Sum::ReapedBySyscall) as i64,
         c.get(Sum::ReapCallsFromRing) as i64,
@@ -57,7 +65,8 @@ fn values(c: &Counters, slow_us: u64) -> [i64; VALUES] {
 
 /// The names of the errnos that I/O results carry, by number, each ending
 /// with a space; others print as `errno_N`.
-const ERRNO_NAMES: &str = "EPERM ENOENT ESRCH EINTR EIO ENXIO E2BIG ENOEXEC EBADF ECHILD EAGAIN ENOMEM \
+const ERRNO_NAMES: &str =
+    "EPERM ENOENT ESRCH EINTR EIO ENXIO E2BIG ENOEXEC EBADF ECHILD EAGAIN ENOMEM \
 EACCES EFAULT ENOTBLK EBUSY EEXIST EXDEV ENODEV ENOTDIR EISDIR EINVAL ENFILE EMFILE ENOTTY ETXTBSY \
 EFBIG ENOSPC ESPIPE EROFS ";
 
@@ -126,7 +135,9 @@ impl Writer<'_> {
     /// Ends an entry whose name was written: `=count` (`":count`).
     #[inline(never)]
     fn entry_end(&mut self, count: i64) {
-        self.out.push(if self.json { "\":" } else { "=" }).push_i64(count);
+        self.out
+            .push(if self.json { "\":" } else { "=" })
+            .push_i64(count);
     }
 
     #[inline(never)]
@@ -157,9 +168,15 @@ impl Writer<'_> {
         let c = self.counters;
         for index in 0..VALUES {
             let key = word(KEYS, index);
-            if let Some(line) = LINE_STARTS.iter().position(|&start| usize::from(start) == index) {
+            if let Some(line) = LINE_STARTS
+                .iter()
+                .position(|&start| usize::from(start) == index)
+            {
                 if !self.json {
-                    self.out.push("\n  ").push(word(LINE_LABELS, line)).push(":");
+                    self.out
+                        .push("\n  ")
+                        .push(word(LINE_LABELS, line))
+                        .push(":");
                 }
             }
             self.entry(index == 0, key, self.values[index]);
@@ -168,7 +185,11 @@ impl Writer<'_> {
                     self.list_start("ios_by_opcode", "{");
                     let mut first = true;
                     for opcode in (0..OPCODES).filter(|&opcode| c.ios_of_opcode(opcode) > 0) {
-                        self.entry(first, word(OPCODE_NAMES, opcode), c.ios_of_opcode(opcode) as i64);
+                        self.entry(
+                            first,
+                            word(OPCODE_NAMES, opcode),
+                            c.ios_of_opcode(opcode) as i64,
+                        );
                         first = false;
                     }
                     self.list_end("}");
@@ -176,17 +197,31 @@ impl Writer<'_> {
                 SLOWEST_SUBMIT_OPCODE => {
                     let o_direct = c.slowest(Slowest::ODirect).min(2) as usize;
                     self.entry_start(false);
-                    self.out.push("slowest_submit_o_direct").push(if self.json { "\":" } else { "=" });
-                    let answers = if self.json { "null false true " } else { "unknown no yes " };
+                    self.out.push("slowest_submit_o_direct").push(if self.json {
+                        "\":"
+                    } else {
+                        "="
+                    });
+                    let answers = if self.json {
+                        "null false true "
+                    } else {
+                        "unknown no yes "
+                    };
                     self.out.push(word(answers, o_direct));
                     self.list_start("submit_us_histogram", "[");
                     let mut first = true;
                     for bucket in (0..BUCKETS).filter(|&bucket| c.calls_in_bucket(bucket) > 0) {
                         match self.json {
-                            true => self.out.push(if first { "[" } else { ",[" }).push_u64(1 << bucket).push(","),
+                            true => self
+                                .out
+                                .push(if first { "[" } else { ",[" })
+                                .push_u64(1 << bucket)
+                                .push(","),
                             false => self.out.push(" <").push_u64(1 << bucket).push("="),
                         };
-                        self.out.push_u64(c.calls_in_bucket(bucket)).push(if self.json { "]" } else { "" });
+                        self.out
+                            .push_u64(c.calls_in_bucket(bucket))
+                            .push(if self.json { "]" } else { "" });
                         first = false;
                     }
                     self.list_end("]");
@@ -221,7 +256,13 @@ impl Writer<'_> {
         let (calls, slow) = (value(SUBMIT_CALLS), value(SLOW_SUBMITS));
         let blocked = slow > 0 && slow * 10 >= calls;
         let buffered = value(SLOW_SUBMITS_WITHOUT_O_DIRECT) * 2 > slow;
-        let applies = [blocked, blocked && buffered, blocked && !buffered, value(RING_FULL) > 0, value(PARTIAL_SUBMITS) > 0];
+        let applies = [
+            blocked,
+            blocked && buffered,
+            blocked && !buffered,
+            value(RING_FULL) > 0,
+            value(PARTIAL_SUBMITS) > 0,
+        ];
         if self.json {
             self.out.push(",\"diagnosis\":\"");
         } else if applies.contains(&true) {
@@ -242,16 +283,31 @@ impl Writer<'_> {
 /// The report for people: a few lines on stderr.
 #[inline(never)]
 pub fn text(out: &mut Text, c: &Counters, ctx: Option<usize>, pid: u64, slow_us: u64) {
-    let mut w = Writer { out, counters: c, values: values(c, slow_us), json: false };
+    let mut w = Writer {
+        out,
+        counters: c,
+        values: values(c, slow_us),
+        json: false,
+    };
     match ctx {
         Some(ctx) => {
-            w.out.push("libaio-rs: context ").push_hex(ctx).push(" of pid ").push_u64(pid).push(":");
+            w.out
+                .push("libaio-rs: context ")
+                .push_hex(ctx)
+                .push(" of pid ")
+                .push_u64(pid)
+                .push(":");
         }
         None => {
             // The line that LIBAIO_RS_STATS printed before the report had more.
-            w.out.push("libaio-rs: ").push_u64(c.get(Sum::ReapCallsFromRing));
-            w.out.push(" reaping calls served from the ring without a syscall, ");
-            w.out.push_u64(c.get(Sum::ReapSyscalls)).push(" reaping syscalls\n");
+            w.out
+                .push("libaio-rs: ")
+                .push_u64(c.get(Sum::ReapCallsFromRing));
+            w.out
+                .push(" reaping calls served from the ring without a syscall, ");
+            w.out
+                .push_u64(c.get(Sum::ReapSyscalls))
+                .push(" reaping syscalls\n");
             w.out.push("libaio-rs: process ").push_u64(pid).push(":");
         }
     }
@@ -263,8 +319,17 @@ pub fn text(out: &mut Text, c: &Counters, ctx: Option<usize>, pid: u64, slow_us:
 /// The report for programs: one JSON object (see README for the keys).
 #[inline(never)]
 pub fn json(out: &mut Text, c: &Counters, ctx: Option<usize>, pid: u64, slow_us: u64) {
-    let mut w = Writer { out, counters: c, values: values(c, slow_us), json: true };
-    w.out.push("{\"scope\":").push(if ctx.is_some() { "\"context\"" } else { "\"process\"" });
+    let mut w = Writer {
+        out,
+        counters: c,
+        values: values(c, slow_us),
+        json: true,
+    };
+    w.out.push("{\"scope\":").push(if ctx.is_some() {
+        "\"context\""
+    } else {
+        "\"process\""
+    });
     w.out.push(",\"pid\":").push_u64(pid);
     if let Some(ctx) = ctx {
         w.out.push(",\"ctx\":\"").push_hex(ctx).push("\"");

@@ -17,7 +17,9 @@ pub fn futex_wait(word: &AtomicU32, expected: u32, micros: Option<u32>) {
         word.as_ptr() as usize,
         (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as usize,
         expected as usize,
-        timeout.as_ref().map_or(0, |t| t as *const libc::timespec as usize),
+        timeout
+            .as_ref()
+            .map_or(0, |t| t as *const libc::timespec as usize),
         0,
         0,
     ];
@@ -92,7 +94,11 @@ pub unsafe fn io_getevents(
 /// `__NR_io_pgetevents`, which the libc crate does not name on every target.
 #[cfg(target_arch = "x86_64")]
 const SYS_IO_PGETEVENTS: c_long = 333;
-#[cfg(any(target_arch = "aarch64", target_arch = "riscv64", target_arch = "loongarch64"))]
+#[cfg(any(
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "loongarch64"
+))]
 const SYS_IO_PGETEVENTS: c_long = 292; // asm-generic
 #[cfg(target_arch = "powerpc64")]
 const SYS_IO_PGETEVENTS: c_long = 388;
@@ -135,4 +141,3 @@ pub unsafe fn io_pgetevents(
     // SAFETY: forwarded contract; `sigset` outlives the call.
     unsafe { syscall(SYS_IO_PGETEVENTS, args) }
 }
-

@@ -7,10 +7,12 @@
 mod aio;
 mod raw;
 
+#[cfg(loom)]
+pub use crate::model::kernel::{
+    io_cancel, io_destroy, io_getevents, io_pgetevents, io_setup, io_submit,
+};
 #[cfg(not(loom))]
 pub use aio::*;
-#[cfg(loom)]
-pub use crate::model::kernel::{io_cancel, io_destroy, io_getevents, io_pgetevents, io_setup, io_submit};
 pub use raw::{close, fcntl_getfl, getpid, open_for_append, write};
 
 use core::ffi::c_int;
@@ -41,4 +43,3 @@ pub fn plausible(addr: usize, len: usize) -> bool {
 
 /// glibc's `sigset_t` is 128 bytes; the kernel's (upstream's `_NSIG / 8`) is 8.
 pub const KERNEL_SIGSET_BYTES: usize = 8;
-

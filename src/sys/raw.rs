@@ -70,7 +70,14 @@ pub fn write(fd: c_int, bytes: &[u8]) -> Result<c_int, Errno> {
 pub fn open_for_append(path: &[u8]) -> Result<c_int, Errno> {
     debug_assert_eq!(path.last(), Some(&0));
     let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC;
-    let args = [libc::AT_FDCWD as usize, path.as_ptr() as usize, flags as usize, 0o644, 0, 0];
+    let args = [
+        libc::AT_FDCWD as usize,
+        path.as_ptr() as usize,
+        flags as usize,
+        0o644,
+        0,
+        0,
+    ];
     // SAFETY: the kernel only reads the NUL-terminated path.
     unsafe { syscall(libc::SYS_openat, args) }
 }
@@ -90,5 +97,10 @@ pub fn getpid() -> u64 {
 /// `fcntl(fd, F_GETFL)`: the file's status flags.
 pub fn fcntl_getfl(fd: c_int) -> Result<c_int, Errno> {
     // SAFETY: F_GETFL takes no pointer.
-    unsafe { syscall(libc::SYS_fcntl, [fd as usize, libc::F_GETFL as usize, 0, 0, 0, 0]) }
+    unsafe {
+        syscall(
+            libc::SYS_fcntl,
+            [fd as usize, libc::F_GETFL as usize, 0, 0, 0, 0],
+        )
+    }
 }
