@@ -128,7 +128,7 @@ fn cell_at_home() -> Option<&'static HazardCell> {
 /// every cell is taken.
 #[cold]
 fn claim_cell(me: usize) -> Option<&'static HazardCell> {
-    if crate::runtime::force_syscall() {
+    if crate::switches::force_syscall() {
         return None;
     }
     let probe = || (0..CELLS).map(|i| (home(me) + i) % CELLS);

@@ -29,6 +29,7 @@ mod report;
 pub mod ring;
 mod runtime;
 mod submit;
+mod switches;
 mod sync;
 mod sys;
 mod text;

@@ -39,7 +39,12 @@ impl Request {
         if report::on() {
             let start = self.may_wait().then(report::now);
             let result = self.syscall_only();
-            report::reaped_by_syscall(via.map(KernelReap::slot_index), self.events, result, start);
+            report::reaped_by_syscall(
+                via.map_or(0, KernelReap::record),
+                self.events,
+                result,
+                start,
+            );
             return result;
         }
         self.syscall_only()
@@ -94,7 +99,7 @@ impl Request {
         }
         (pinned.is_empty() && self.answers_without_waiting()).then(|| {
             if report::on() {
-                report::reaped_from_ring(Some(pinned.slot_index()), &[]);
+                report::reaped_from_ring(pinned.record(), &[]);
             }
             Ok(0)
         })
@@ -169,7 +174,7 @@ impl Request {
         let count = available.min(self.nr as usize);
         if count == 0 {
             if report::on() {
-                report::reaped_from_ring(Some(reaper.slot_index()), &[]);
+                report::reaped_from_ring(reaper.record(), &[]);
             }
             return Ok(0);
         }
@@ -185,7 +190,7 @@ impl Request {
             // SAFETY: `consume` initialised the first `copied` events.
             let events =
                 unsafe { core::slice::from_raw_parts(self.events as *const io_event, copied) };
-            report::reaped_from_ring(Some(reaper.slot_index()), events);
+            report::reaped_from_ring(reaper.record(), events);
         }
         Ok(copied as c_int)
     }

@@ -27,6 +27,6 @@ unsafe fn submit_reported(ctx: usize, nr: c_long, iocbpp: usize) -> Result<c_int
     // SAFETY: forwarded contract.
     let result = unsafe { sys::io_submit(ctx, nr, iocbpp) };
     let ns = report::now().saturating_sub(start);
-    report::submitted(contexts::slot_of(ctx), nr, iocbpp, result, ns);
+    report::submitted(contexts::record_of(ctx), nr, iocbpp, result, ns);
     result
 }

@@ -46,10 +46,32 @@ pub const fn weakened(_: Weakening) -> bool {
     false
 }
 
-/// Under the model: the one weakening the running control asked for.
 #[cfg(loom)]
-pub fn weakened(weakening: Weakening) -> bool {
-    crate::model::control() == Some(weakening)
+pub use control::{set_weakening, weakened};
+
+/// Under the model: the one weakening that the running control asks for.
+#[cfg(loom)]
+mod control {
+    extern crate std;
+    use super::Weakening;
+    use std::sync::{Mutex, MutexGuard};
+
+    static CONTROL: Mutex<Option<Weakening>> = Mutex::new(None);
+
+    fn control() -> MutexGuard<'static, Option<Weakening>> {
+        CONTROL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn weakened(weakening: Weakening) -> bool {
+        *control() == Some(weakening)
+    }
+
+    /// Puts `weakening` in force (None: the protocol as it is) for the models that run next.
+    pub fn set_weakening(weakening: Option<Weakening>) {
+        *control() = weakening;
+    }
 }
 
 /// `order`, or Relaxed where the control takes `weakening` away.

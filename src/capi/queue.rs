@@ -5,6 +5,7 @@ use super::{get_events, to_c, versioned};
 use crate::abi::{io_callback_t, io_context_t};
 use crate::contexts;
 use crate::reap::{self, Wait};
+use crate::runtime;
 use core::ffi::{c_int, c_long};
 use libc::timespec;
 
@@ -12,6 +13,7 @@ use libc::timespec;
 /// Returns -EINVAL without a syscall if `maxevents <= 0`.
 #[no_mangle]
 pub unsafe extern "C" fn io_queue_init(maxevents: c_int, ctxp: *mut io_context_t) -> c_int {
+    runtime::init();
     to_c(contexts::queue_init(maxevents, ctxp as usize))
 }
 versioned!(io_queue_init, "LIBAIO_0.1");

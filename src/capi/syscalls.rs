@@ -5,6 +5,7 @@ use super::{get_events, to_c, versioned};
 use crate::abi::{io_context_t, io_event, iocb};
 use crate::contexts;
 use crate::reap::Wait;
+use crate::runtime;
 use crate::submit::submit;
 use crate::sys;
 use core::ffi::{c_int, c_long};
@@ -14,6 +15,7 @@ use libc::{sigset_t, timespec};
 /// stores its id in `*ctxp`, which must be 0. Returns 0 or -errno.
 #[no_mangle]
 pub unsafe extern "C" fn io_setup(maxevents: c_int, ctxp: *mut io_context_t) -> c_int {
+    runtime::init();
     to_c(contexts::setup(maxevents, ctxp as usize))
 }
 versioned!(io_setup, "LIBAIO_0.4");

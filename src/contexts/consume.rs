@@ -142,9 +142,9 @@ fn set_and_wake(slot: &Slot, next: u32) {
 }
 
 impl Pinned {
-    /// The context's place in the table (for the report).
-    pub fn slot_index(&self) -> usize {
-        self.slot.index()
+    /// The context's report record.
+    pub fn record(&self) -> u16 {
+        self.slot.record()
     }
 
     #[inline]
@@ -232,9 +232,9 @@ pub struct KernelReap {
 }
 
 impl KernelReap {
-    /// The context's place in the table (for the report).
-    pub fn slot_index(&self) -> usize {
-        self.slot.index()
+    /// The context's report record.
+    pub fn record(&self) -> u16 {
+        self.slot.record()
     }
 }
 
@@ -263,9 +263,9 @@ impl Drop for KernelReap {
 }
 
 impl UserReap {
-    /// The context's place in the table (for the report).
-    pub fn slot_index(&self) -> usize {
-        self.pinned.slot_index()
+    /// The context's report record.
+    pub fn record(&self) -> u16 {
+        self.pinned.record()
     }
 
     /// Turns this user-space reaper into a kernel one, without a gap in which

@@ -74,7 +74,7 @@ fn finish(slot: &Slot, ctx: usize) -> Result<c_int, Errno> {
         backoff.wait(slot, state);
     }
     if report::on() {
-        report::context_destroyed(slot.index(), ctx);
+        report::context_destroyed(slot.record.swap(0, Ordering::Relaxed), ctx);
     }
     // Ends DYING before the key goes: a second destroyer that wakes and looks
     // again finds no entry for ctx, and the kernel answers it.

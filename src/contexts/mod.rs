@@ -33,8 +33,9 @@ pub use destroy::destroy;
 use crate::ring::RingHeader;
 use crate::sync::{static_array, weakened, AtomicU32, AtomicUsize, Ordering, Weakening};
 use crate::sys::{self, plausible, Errno};
-use crate::{report, runtime};
+use crate::{report, switches};
 use core::ffi::c_int;
+use core::sync::atomic::AtomicU16;
 
 #[cfg(not(loom))]
 pub const SLOTS: usize = 4096;
@@ -59,6 +60,8 @@ struct Slot {
     state: AtomicU32,
     /// The ring capacity read when the context was created.
     nr: AtomicU32,
+    /// Its report record (`report::context_created`), 0 if none.
+    record: AtomicU16,
 }
 
 // All zero bits: the table lies in .bss.
@@ -66,6 +69,7 @@ static_array!(TABLE: [Slot; SLOTS] = Slot {
     key: AtomicUsize::new(EMPTY),
     state: AtomicU32::new(0),
     nr: AtomicU32::new(0),
+    record: AtomicU16::new(0),
 });
 
 /// Rings are page-aligned and the kernel maps them near each other, so page
@@ -113,10 +117,10 @@ fn find_live(ctx: usize) -> Option<&'static Slot> {
 }
 
 impl Slot {
-    /// Its place in the table.
-    fn index(&self) -> usize {
-        // SAFETY: every Slot is an element of TABLE.
-        unsafe { (self as *const Slot).offset_from(TABLE.as_ptr()) as usize }
+    /// The context's report record, 0 if none (see report::counters_of).
+    #[inline]
+    pub fn record(&self) -> u16 {
+        self.record.load(Ordering::Relaxed)
     }
 
     /// Keyed `ctx` and live. The state is read SeqCst, after the caller's
@@ -132,7 +136,6 @@ impl Slot {
 
 /// `io_setup`: the kernel creates the context and maps its ring; we record it.
 pub fn setup(maxevents: c_int, ctxp: usize) -> Result<c_int, Errno> {
-    runtime::init();
     // SAFETY: the kernel checks ctxp before it writes the new context id there.
     let result = unsafe { sys::io_setup(maxevents, ctxp) }?;
     // SAFETY: the kernel just wrote the id to *ctxp, so it is readable,
@@ -164,7 +167,7 @@ pub fn queue_init(maxevents: c_int, ctxp: usize) -> Result<c_int, Errno> {
 /// # Safety
 /// `ctx` must be the address of the ring the kernel just mapped for it.
 unsafe fn register(ctx: usize, maxevents: c_int) {
-    let nr = if runtime::force_syscall() {
+    let nr = if switches::force_syscall() {
         0
     } else {
         // SAFETY: the kernel mapped the ring at ctx, page-aligned, header first.
@@ -190,16 +193,19 @@ unsafe fn register(ctx: usize, maxevents: c_int) {
     });
     if let Some(slot) = slot {
         slot.nr.store(nr, Ordering::Relaxed);
-        if report::on() {
-            report::context_created(slot.index(), maxevents, nr);
-        }
+        let record = if report::on() {
+            report::context_created(maxevents, nr)
+        } else {
+            0
+        };
+        slot.record.store(record, Ordering::Relaxed);
         slot.state.store(LIVE, Ordering::Release);
     }
 }
 
-/// The table slot of our live context `ctx`, if it is one.
-pub fn slot_of(ctx: usize) -> Option<usize> {
-    find_live(ctx).map(Slot::index)
+/// The report record of `ctx`, 0 if it is none or not a live context of ours.
+pub fn record_of(ctx: usize) -> u16 {
+    find_live(ctx).map_or(0, Slot::record)
 }
 
 /// Forgets every context: called in a forked child, where the inherited
@@ -208,6 +214,7 @@ pub fn forget_all() {
     for slot in crate::text::unrolled_never(&TABLE[..]) {
         slot.state.store(0, Ordering::Relaxed);
         slot.key.store(EMPTY, Ordering::Relaxed);
+        slot.record.store(0, Ordering::Relaxed);
     }
     crate::hazard::forget_other_threads();
 }

@@ -15,7 +15,6 @@ extern crate std;
 pub mod kernel;
 
 use crate::abi::io_event;
-use crate::sync::Weakening;
 use loom::cell::UnsafeCell;
 use loom::sync::Mutex;
 
@@ -72,15 +71,6 @@ impl RingMemory {
         // SAFETY: loom checks the access.
         self.mapped.with_mut(|mapped| unsafe { *mapped = false });
     }
-}
-
-/// The weakening the running control asked for.
-static CONTROL: std::sync::Mutex<Option<Weakening>> = std::sync::Mutex::new(None);
-
-pub fn control() -> Option<Weakening> {
-    *CONTROL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -3,11 +3,11 @@
 extern crate std;
 
 use super::kernel;
-use super::{CONTROL, MODEL_NR};
+use super::MODEL_NR;
 use crate::abi::io_event;
 use crate::contexts::{self, Access};
 use crate::reap::{Request, Wait};
-use crate::sync::Weakening;
+use crate::sync::{set_weakening, Weakening};
 use crate::sys::Errno;
 use core::ffi::c_int;
 use core::mem::MaybeUninit;
@@ -22,9 +22,7 @@ fn explore(name: &str, weakening: Option<Weakening>, model: fn()) -> usize {
     let _one = ONE_MODEL_AT_A_TIME
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    *CONTROL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = weakening;
+    set_weakening(weakening);
     let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = executions.clone();
     let mut builder = loom::model::Builder::new();
@@ -35,9 +33,7 @@ fn explore(name: &str, weakening: Option<Weakening>, model: fn()) -> usize {
             model();
         })
     }));
-    *CONTROL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    set_weakening(None);
     let explored = executions.load(std::sync::atomic::Ordering::Relaxed);
     std::eprintln!("model {name} ({weakening:?}): {explored} executions");
     if let Err(panic) = outcome {

@@ -24,11 +24,11 @@ mod render;
 use counters::{Counters, Max, Sum};
 
 use crate::abi::{io_event, iocb};
-use crate::runtime;
+use crate::switches;
 use crate::sys::{self, plausible, Errno};
 use crate::text::{append_to_file, unrolled_never, Text};
 use core::ffi::{c_int, c_long};
-use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The default threshold. A submission that does not block takes a few µs
 /// per I/O: 2 to 8 µs here for 4 KiB O_DIRECT reads of an ext4 file on a
@@ -59,16 +59,16 @@ pub fn on() -> bool {
     ON.load(Ordering::Relaxed)
 }
 
-/// Reads the switches (once, from `runtime::init`).
+/// Reads the report's switches (once, from `runtime::init`).
 pub fn init() {
-    let text = runtime::env_flag(c"LIBAIO_RS_STATS");
-    let json = runtime::env_value(c"LIBAIO_RS_STATS_JSON")
+    let text = switches::env_flag(c"LIBAIO_RS_STATS");
+    let json = switches::env_value(c"LIBAIO_RS_STATS_JSON")
         .filter(|path| !path.is_empty() && path.len() < 512);
     if let Some(path) = json {
         // SAFETY: see JsonPath: nothing reads it before ON is set below.
         unsafe { (&mut *JSON_PATH.0.get())[..path.len()].copy_from_slice(path) };
     }
-    if let Some(micros) = runtime::env_value(c"LIBAIO_RS_SLOW_SUBMIT_US").and_then(parse_u64) {
+    if let Some(micros) = switches::env_value(c"LIBAIO_RS_SLOW_SUBMIT_US").and_then(parse_u64) {
         SLOW_SUBMIT_NS.store(micros.saturating_mul(1000), Ordering::Relaxed);
     }
     if text || json.is_some() {
@@ -101,86 +101,71 @@ pub fn now() -> u64 {
 }
 
 /// Per-context counters: a pool, since few contexts live at once; a context
-/// that finds it empty counts in the process total only.
+/// that finds it empty counts in the process total only. A context's record
+/// is its index here plus one, kept in its table slot; 0 is none.
 const RECORDS: usize = 256;
-/// The slot of the context each record counts for, plus one (0: free).
-static RECORD_OWNER: [AtomicUsize; RECORDS] = [const { AtomicUsize::new(0) }; RECORDS];
+static RECORD_TAKEN: [AtomicBool; RECORDS] = [const { AtomicBool::new(false) }; RECORDS];
 static RECORD: [Counters; RECORDS] = [const { Counters::new() }; RECORDS];
-/// Each context slot's record, plus one (0: none).
-static RECORD_OF_SLOT: [AtomicU16; crate::contexts::SLOTS] =
-    [const { AtomicU16::new(0) }; crate::contexts::SLOTS];
 /// The counters of destroyed contexts, and what had no context of ours.
 static PROCESS: Counters = Counters::new();
 
-/// The counters that `slot`'s context counts in.
-fn counters_of(slot: Option<usize>) -> &'static Counters {
-    match slot.map(|slot| RECORD_OF_SLOT[slot].load(Ordering::Acquire)) {
-        Some(record @ 1..) => &RECORD[record as usize - 1],
-        _ => &PROCESS,
+/// The counters that the context with report record `record` counts in.
+fn counters_of(record: u16) -> &'static Counters {
+    match record {
+        0 => &PROCESS,
+        record => &RECORD[record as usize - 1],
     }
 }
 
-/// A context of ours was created in table slot `slot`, asked for `asked`
-/// events, and got a ring of `ring_slots`.
+/// A context of ours was created: it asked for `asked` events, and got a
+/// ring of `ring_slots`. Returns its record.
 #[cold]
-pub fn context_created(slot: usize, asked: c_int, ring_slots: u32) {
-    let free = unrolled_never(&RECORD_OWNER).iter().position(|owner| {
-        owner
-            .compare_exchange(0, slot + 1, Ordering::Acquire, Ordering::Relaxed)
+pub fn context_created(asked: c_int, ring_slots: u32) -> u16 {
+    let free = unrolled_never(&RECORD_TAKEN).iter().position(|taken| {
+        taken
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
     });
-    let counters = match free {
-        Some(record) => {
-            RECORD[record].reset();
-            RECORD_OF_SLOT[slot].store(record as u16 + 1, Ordering::Release);
-            &RECORD[record]
+    let record = match free {
+        Some(index) => {
+            RECORD[index].reset();
+            index as u16 + 1
         }
-        None => {
-            RECORD_OF_SLOT[slot].store(0, Ordering::Release);
-            &PROCESS
-        }
+        None => 0,
     };
+    let counters = counters_of(record);
     counters.count(Sum::Contexts, 1);
     counters.raise(Max::RingSize, asked.max(0) as u64);
     counters.raise(Max::RingSlots, u64::from(ring_slots));
+    record
 }
 
-/// The context in `slot` was destroyed: its report, then its counters go
-/// into the process total.
+/// The context `ctx`, whose record was `record`, was destroyed: its report,
+/// then its counters go into the process total.
 #[cold]
-pub fn context_destroyed(slot: usize, ctx: usize) {
-    let record = RECORD_OF_SLOT[slot].swap(0, Ordering::AcqRel);
+pub fn context_destroyed(record: u16, ctx: usize) {
     if record == 0 {
         return;
     }
-    let counters = &RECORD[record as usize - 1];
+    let counters = counters_of(record);
     emit(counters, Some(ctx));
     PROCESS.add(counters);
-    RECORD_OWNER[record as usize - 1].store(0, Ordering::Release);
+    RECORD_TAKEN[record as usize - 1].store(false, Ordering::Release);
 }
 
 /// In a forked child: the parent's counts are not the child's.
 pub fn forget_all() {
     PROCESS.reset();
-    unrolled_never(&RECORD_OWNER)
+    unrolled_never(&RECORD_TAKEN)
         .iter()
-        .for_each(|owner| owner.store(0, Ordering::Relaxed));
-    unrolled_never(&RECORD_OF_SLOT)
-        .iter()
-        .for_each(|record| record.store(0, Ordering::Relaxed));
+        .for_each(|taken| taken.store(false, Ordering::Relaxed));
 }
 
-/// An `io_submit` of `nr` iocbs at `iocbpp` on `ctx` (slot `slot` if ours)
-/// returned `result` after `ns` nanoseconds.
+/// An `io_submit` of `nr` iocbs at `iocbpp` on the context with report
+/// record `record` returned `result` after `ns` nanoseconds.
 #[cold]
-pub fn submitted(
-    slot: Option<usize>,
-    nr: c_long,
-    iocbpp: usize,
-    result: Result<c_int, Errno>,
-    ns: u64,
-) {
-    let counters = counters_of(slot);
+pub fn submitted(record: u16, nr: c_long, iocbpp: usize, result: Result<c_int, Errno>, ns: u64) {
+    let counters = counters_of(record);
     counters.count(Sum::SubmitCalls, 1);
     counters.count_submit_time(ns);
     let accepted = match result {
@@ -234,8 +219,8 @@ fn opened_with_o_direct(fd: c_int) -> Option<bool> {
 
 /// `events` were reaped from the ring in user space, in one call.
 #[cold]
-pub fn reaped_from_ring(slot: Option<usize>, events: &[io_event]) {
-    let counters = counters_of(slot);
+pub fn reaped_from_ring(record: u16, events: &[io_event]) {
+    let counters = counters_of(record);
     counters.count(Sum::ReapCallsFromRing, 1);
     counters.count(Sum::ReapedFromRing, events.len() as u64);
     counters.finished(events);
@@ -245,12 +230,12 @@ pub fn reaped_from_ring(slot: Option<usize>, events: &[io_event]) {
 /// began at `start` if it could wait.
 #[cold]
 pub fn reaped_by_syscall(
-    slot: Option<usize>,
+    record: u16,
     events: usize,
     result: Result<c_int, Errno>,
     start: Option<u64>,
 ) {
-    let counters = counters_of(slot);
+    let counters = counters_of(record);
     counters.count(Sum::ReapSyscalls, 1);
     if let Some(start) = start {
         counters.count(Sum::Waits, 1);
@@ -304,8 +289,8 @@ fn emit(counters: &Counters, ctx: Option<usize>) {
 extern "C" fn report_process() {
     let total = Counters::new();
     total.add(&PROCESS);
-    for (record, owner) in unrolled_never(&RECORD).iter().zip(&RECORD_OWNER) {
-        if owner.load(Ordering::Acquire) != 0 {
+    for (record, taken) in unrolled_never(&RECORD).iter().zip(&RECORD_TAKEN) {
+        if taken.load(Ordering::Acquire) {
             total.add(record);
         }
     }
