@@ -5,7 +5,8 @@
 # - libaio.a, one object whose only global symbols are the libaio API (the
 #   names libaio.so exports), so that it links beside any other Rust static
 #   library: the core library's code and the compiler builtins it uses are
-#   local to it.
+#   local to it;
+# - aiostat, stripped.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 release="$root/target/release"
@@ -29,3 +30,5 @@ nm -D --defined-only --with-symbol-versions "$release/libaio.so" | awk '$2 != "A
 objcopy --strip-debug --keep-global-symbols="$work/api" "$work/libaio.o"
 rm -f "$dist/libaio.a"
 ar rcsD "$dist/libaio.a" "$work/libaio.o"
+
+objcopy --strip-all "$release/aiostat" "$dist/aiostat"

@@ -63,6 +63,9 @@ pub struct Snapshot {
     pub initial_pid_namespace: bool,
     /// `hidepid=` of this /proc, when it hides other users' processes from us.
     pub hidepid: Option<String>,
+    /// Whether aiostat ran as root (whom only another user namespace or a
+    /// security module refuses).
+    pub as_root: bool,
     /// Whether the ranges were narrowed by aio-nr (see `take`).
     pub narrowed: bool,
 }
@@ -97,7 +100,9 @@ pub fn take(geometry: Geometry, names: &mut Names) -> io::Result<Snapshot> {
     let mut holdings = holders::resolve(&processes, &geometry);
     let initial_pid_namespace = fs::read_link("/proc/self/ns/pid")
         .is_ok_and(|link| link.as_os_str() == INITIAL_PID_NAMESPACE);
-    let hidepid = hiding_hidepid();
+    // SAFETY: geteuid only returns a number.
+    let as_root = unsafe { libc::geteuid() } == 0;
+    let hidepid = if as_root { None } else { hiding_hidepid() };
     let mut narrowed = false;
     let all_verified = holdings
         .contexts
@@ -165,6 +170,7 @@ pub fn take(geometry: Geometry, names: &mut Names) -> io::Result<Snapshot> {
         dead_mappings: holdings.dead_mappings,
         initial_pid_namespace,
         hidepid,
+        as_root,
         narrowed,
     })
 }
@@ -198,13 +204,8 @@ fn same_contexts(one: &Holdings, other: &Holdings) -> bool {
     keys(one) == keys(other)
 }
 
-/// The `hidepid=` option of the /proc mount, unless it is off or we are
-/// root (whom it does not hide from).
+/// The `hidepid=` option of the /proc mount, unless it is off.
 fn hiding_hidepid() -> Option<String> {
-    // SAFETY: geteuid only returns a number.
-    if unsafe { libc::geteuid() } == 0 {
-        return None;
-    }
     let mountinfo = fs::read_to_string("/proc/self/mountinfo").ok()?;
     let line = mountinfo
         .lines()

@@ -154,9 +154,14 @@ fn notes(out: &mut String, s: &Snapshot, rows: &[&Row]) {
             .iter()
             .map(|uid| uid.map_or("?".to_string(), |uid| uid.to_string()))
             .collect();
+        let why = if s.as_root {
+            "refused even to root: another user namespace or a security module"
+        } else {
+            "other users' processes: run as root to see their contexts"
+        };
         let _ = writeln!(
             out,
-            "not read: {} processes of other users (uids {}): run as root to see their contexts",
+            "not read: {} processes (uids {}): /proc/PID/maps {why}",
             s.unreadable.len(),
             uids.join(", ")
         );
