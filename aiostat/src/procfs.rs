@@ -105,6 +105,11 @@ pub fn visit(pid: u32) -> io::Result<Visit> {
     }
 }
 
+/// A /proc file as text: a file name in maps, or a command, may be any bytes.
+fn read_text(path: String) -> io::Result<String> {
+    Ok(String::from_utf8_lossy(&fs::read(path)?).into_owned())
+}
+
 fn is_gone(error: &io::Error) -> bool {
     // ESRCH: the task went away between open and read.
     error.kind() == ErrorKind::NotFound || error.raw_os_error() == Some(libc::ESRCH)
@@ -115,7 +120,7 @@ fn is_refusal(error: &io::Error) -> bool {
 }
 
 fn read_process(pid: u32) -> io::Result<Process> {
-    let maps = fs::read_to_string(format!("/proc/{pid}/maps"))?;
+    let maps = read_text(format!("/proc/{pid}/maps"))?;
     let (parent, started, command) = read_stat(pid)?;
     let mut rings: BTreeMap<(String, u64), RingMapping> = BTreeMap::new();
     let mut libraries: Vec<MappedLibrary> = Vec::new();
@@ -219,7 +224,7 @@ fn library_paths(pid: u32, mapping: &MapsLine) -> Vec<String> {
 /// The parent's pid, the start time and the command, from /proc/PID/stat,
 /// whose command (in parentheses) may hold spaces and parentheses.
 fn read_stat(pid: u32) -> io::Result<(u32, u64, String)> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let stat = read_text(format!("/proc/{pid}/stat"))?;
     let invalid = || {
         io::Error::new(
             ErrorKind::InvalidData,
@@ -242,7 +247,7 @@ fn read_stat(pid: u32) -> io::Result<(u32, u64, String)> {
 
 /// The real uid, from /proc/PID/status (readable by anyone).
 fn read_uid(pid: u32) -> io::Result<u32> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let status = read_text(format!("/proc/{pid}/status"))?;
     status
         .lines()
         .find_map(|line| {
@@ -311,7 +316,7 @@ fn read_header(mem: &File, address: u64) -> io::Result<HeaderRead> {
 
 /// The Rss of each mapping, by its start address, from /proc/PID/smaps.
 fn resident_bytes(pid: u32) -> io::Result<BTreeMap<u64, u64>> {
-    let smaps = fs::read_to_string(format!("/proc/{pid}/smaps"))?;
+    let smaps = read_text(format!("/proc/{pid}/smaps"))?;
     let mut resident = BTreeMap::new();
     let mut current = None;
     for line in smaps.lines() {
