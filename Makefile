@@ -1,5 +1,6 @@
 # libaio-rs: build, test, install. `make help` lists the targets.
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
@@ -20,7 +21,7 @@ help:
 	@echo "make demo     build, then run fio through the system libaio and through ours"
 	@echo "make test     install test dependencies, build, run every test"
 	@echo "make build    ARCH=arm64|ppc64el|s390x|riscv64 cross-builds (default: this machine's, $(ARCH))"
-	@echo "make install  PREFIX=/usr/local DESTDIR=  (libaio.so.1.0.2 + links, libaio.a, libaio.h, libaio.pc, man pages)"
+	@echo "make install  PREFIX=/usr/local DESTDIR=  (libaio.so.1.0.2 + links, libaio.a, libaio.h, libaio.pc, aiostat, man pages)"
 	@echo "make header   regenerate include/libaio.h with the pinned cbindgen"
 	@echo "make model    model-check the reap protocol with loom (part of make test)"
 	@echo "make bench    benchmarks against the system libaio"
@@ -56,7 +57,7 @@ demo: deps build
 	bash capi-tests/demo.sh
 
 install: build
-	install -d "$(DESTDIR)$(LIBDIR)/pkgconfig" "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(DEBUGDIR)$(LIBDIR)"
+	install -d "$(DESTDIR)$(LIBDIR)/pkgconfig" "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(DEBUGDIR)$(LIBDIR)" "$(DESTDIR)$(BINDIR)"
 	install -m 644 $(DIST)/$(SO_FILE) "$(DESTDIR)$(LIBDIR)/$(SO_FILE)"
 	install -m 644 $(DIST)/$(SO_FILE).debug "$(DESTDIR)$(DEBUGDIR)$(LIBDIR)/$(SO_FILE).debug"
 	ln -sf $(SO_FILE) "$(DESTDIR)$(LIBDIR)/libaio.so.1"
@@ -64,9 +65,10 @@ install: build
 	ln -sf libaio.so.1 "$(DESTDIR)$(LIBDIR)/libaio.so"
 	install -m 644 $(DIST)/libaio.a "$(DESTDIR)$(LIBDIR)/libaio.a"
 	install -m 644 include/libaio.h "$(DESTDIR)$(INCLUDEDIR)/libaio.h"
+	install -m 755 $(DIST)/aiostat "$(DESTDIR)$(BINDIR)/aiostat"
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' pkgconfig/libaio.pc.in > "$(DESTDIR)$(LIBDIR)/pkgconfig/libaio.pc"
-	for section in 3 7; do \
+	for section in 1 3 7; do \
 	    pages=$$(ls debian/man/*.$$section 2>/dev/null) || continue; \
 	    install -d "$(DESTDIR)$(MANDIR)/man$$section" && install -m 644 $$pages "$(DESTDIR)$(MANDIR)/man$$section/"; \
 	done

@@ -12,7 +12,7 @@
 #   kept apart as distributions do), and libaio.a, one object whose only
 #   global symbols are the libaio API, so that it links beside any other Rust
 #   static library: the core's code and the compiler builtins it uses are
-#   local to it.
+#   local to it; and aiostat, stripped.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -59,3 +59,4 @@ mkdir -p "$dist"
 "$(tool "$arch" objcopy)" --strip-debug --keep-global-symbols="$work/api" "$work/libaio.o"
 rm -f "$dist/libaio.a"
 "$(tool "$arch" ar)" rcsD "$dist/libaio.a" "$work/libaio.o"
+"$(tool "$arch" objcopy)" --strip-all "$release/aiostat" "$dist/aiostat"
