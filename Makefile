@@ -25,7 +25,7 @@ help:
 	@echo "make header   regenerate include/libaio.h with the pinned cbindgen"
 	@echo "make model    model-check the reap protocol with loom (part of make test)"
 	@echo "make bench    benchmarks against the system libaio"
-	@echo "make deb      Debian packages that replace libaio1 and libaio-dev (in target/deb)"
+	@echo "make deb      ARCH=...: Debian packages that replace libaio1 and libaio-dev (in target/deb)"
 
 # target/release/libaio.so (target/RUST-TARGET/release/ for another
 # architecture) is what the tests load; target/dist/ARCH holds what install
@@ -77,4 +77,4 @@ bench: deps build
 	bash benches/run.sh
 
 deb:
-	bash debian/make-debs.sh
+	bash debian/make-debs.sh $(ARCH)

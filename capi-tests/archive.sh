@@ -98,6 +98,16 @@ debian_release() {
     if [ "$1" = riscv64 ] && [ "$release" = bookworm ]; then echo trixie; else echo "$release"; fi
 }
 
+# debian_runtime_package ARCH: the name of Debian's libaio runtime package
+# for ARCH (in debian_release's release): libaio1, or libaio1t64 from Debian
+# 13 on, as libaio-dev depends on it.
+debian_runtime_package() {
+    local runtime
+    runtime=$(archive_apt "$1" "$(debian_release "$1")" apt-cache show libaio-dev |
+        sed -n 's/^Depends:.*\(libaio1[a-z0-9]*\) .*/\1/p' | head -n 1)
+    echo "${runtime:-libaio1}"
+}
+
 # debian_libaio ARCH: a directory with Debian's libaio packages for ARCH
 # unpacked (the runtime package, libaio1 or Debian 13's libaio1t64, and
 # libaio-dev): the library of that architecture our tests compare with.
@@ -106,10 +116,10 @@ debian_libaio() {
     release=$(debian_release "$arch")
     dir="$ARCHIVE_CACHE/debian-libaio/$arch"
     if [ ! -f "$dir/usr/include/libaio.h" ]; then
-        runtime=$(archive_apt "$arch" "$release" apt-cache show libaio-dev | sed -n 's/^Depends:.*\(libaio1[a-z0-9]*\) .*/\1/p' | head -n 1)
-        fetch_debs "$arch" "$release" "$ARCHIVE_CACHE/debs/$arch" "${runtime:-libaio1}" libaio-dev >&2 || return 1
+        runtime=$(debian_runtime_package "$arch")
+        fetch_debs "$arch" "$release" "$ARCHIVE_CACHE/debs/$arch" "$runtime" libaio-dev >&2 || return 1
         mkdir -p "$dir"
-        for deb in "$ARCHIVE_CACHE/debs/$arch"/{"${runtime:-libaio1}",libaio-dev}_*.deb; do
+        for deb in "$ARCHIVE_CACHE/debs/$arch"/{"$runtime",libaio-dev}_*.deb; do
             dpkg-deb -x "$deb" "$dir"
         done
     fi

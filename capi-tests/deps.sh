@@ -8,7 +8,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 packages=(libaio-dev libaio1 fio strace ltrace valgrind gcc g++ pkg-config
           libgoogle-glog-dev libgflags-dev dpkg-dev e2fsprogs util-linux jq man-db groff-base
-          qemu-user-static)
+          qemu-user-static debootstrap cpio)
 # The cross toolchains: for the other architectures' builds (cdylib/arches.sh)
 # and for the 32-bit ABIs the header refuses (suites/header.sh). Not
 # gcc-multilib, which Debian's cross compilers exclude.

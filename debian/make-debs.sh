@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `make deb`: target/deb/libaio-rs1_*.deb (the library, in place of Debian's
-# libaio1 and libaio1t64), target/deb/libaio-rs-dev_*.deb (in place of
-# libaio-dev) and target/deb/libaio-rs-tools_*.deb (aiostat), from what our
-# own `make install` puts in a staging tree.
+# Usage: make-debs.sh [ARCH] (Debian's name; default: this machine's). `make deb`.
+# target/deb/libaio-rs1_*_ARCH.deb (the library, in place of Debian's libaio1
+# and libaio1t64), target/deb/libaio-rs-dev_*_ARCH.deb (in place of
+# libaio-dev) and target/deb/libaio-rs-tools_*_ARCH.deb (aiostat), from what
+# our own `make install ARCH=ARCH` puts in a staging tree, with ARCH's
+# multiarch paths; the other architectures' packages in target/deb stay.
 # Only dpkg-dev's tools: dpkg-shlibdeps, dpkg-gencontrol from debian/control,
 # and dpkg-deb --root-owner-group, which needs no fakeroot. Not debhelper (a
 # build dependency for a few files), not cargo-deb (another tool from
@@ -19,17 +21,24 @@ umask 022
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT="$ROOT/target/deb"
 cd "$ROOT"
+source cdylib/arches.sh
+source capi-tests/archive.sh
+arch=${1:-$(native_arch)}
+rust_target "$arch" > /dev/null
+# dpkg-dev's tools build for the host architecture these variables name (CC
+# only keeps dpkg-architecture from warning that it builds for another).
+eval "$(CC=$(tool "$arch" gcc) dpkg-architecture -a"$arch" -s)"
 
 upstream_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 version="$upstream_version+rs-1"
-libdir=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+libdir=/usr/lib/$DEB_HOST_MULTIARCH
 maintainer=$(sed -n 's/^Maintainer: //p' debian/control)
 # Reproducible: every date in the packages is the last commit's.
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 export SOURCE_DATE_EPOCH
 
-rm -rf "$OUT"
 mkdir -p "$OUT"
+rm -f "$OUT"/*_"$arch".deb
 # $BUILD is laid out as a source tree after `make install`, for dpkg-dev's
 # tools: debian/control, debian/changelog, and debian/PACKAGE/ holding the
 # package's files (DEBIAN/: its control files). Under TMPDIR, not in the
@@ -39,7 +48,7 @@ trap 'rm -rf "$BUILD"' EXIT
 mkdir "$BUILD/debian"
 cp debian/control "$BUILD/debian/control"
 stage="$BUILD/install"
-make -C "$ROOT" install PREFIX=/usr LIBDIR="$libdir" DESTDIR="$stage"
+make -C "$ROOT" install ARCH="$arch" PREFIX=/usr LIBDIR="$libdir" DESTDIR="$stage"
 # Man pages compressed as Debian's own are (gzip -9n: no name, no date).
 if [ -d "$stage/usr/share/man" ]; then
     find "$stage/usr/share/man" -type f ! -name '*.gz' -exec gzip -9n {} +
@@ -75,9 +84,28 @@ printf '%s\n' "libaio-rs ($version) unstable; urgency=medium" "" \
     "  * Built by make deb from libaio-rs $commit." "" \
     " -- $maintainer  $(date -R -u -d "@$SOURCE_DATE_EPOCH")" > "$BUILD/debian/changelog"
 
+# dpkg-shlibdeps finds the versions our files need from the symbols files of
+# the packages that ship the libraries they link to. This machine's serve for
+# its own architecture. For another, they are Debian's packages of that
+# architecture, of the release its packages are for (debian_release),
+# unpacked as if built here (-S): the cross toolchain's libc6-ARCH-cross
+# would have the packages depend on libc6-ARCH-cross, or on its version.
+# A library not listed here stops dpkg-shlibdeps, which finds none for it.
+runtime_libraries=(libc6 libgcc-s1)
+foreign=()
+if [ "$arch" != "$(native_arch)" ]; then
+    debs="$ARCHIVE_CACHE/debs/$arch"
+    mkdir -p "$BUILD/foreign"
+    fetch_debs "$arch" "$(debian_release "$arch")" "$debs" "${runtime_libraries[@]}" >&2
+    for package in "${runtime_libraries[@]}"; do
+        dpkg-deb -R "$(ls "$debs/${package}"_*_"$arch".deb | tail -n 1)" "$BUILD/foreign/$package"
+        foreign+=("-S$BUILD/foreign/$package")
+    done
+fi
+
 cd "$BUILD"
-dpkg-shlibdeps -Tdebian/libaio-rs1.substvars "debian/libaio-rs1$libdir/libaio.so.1.0.2"
-dpkg-shlibdeps -Tdebian/libaio-rs-tools.substvars debian/libaio-rs-tools/usr/bin/aiostat
+dpkg-shlibdeps "${foreign[@]}" -Tdebian/libaio-rs1.substvars "debian/libaio-rs1$libdir/libaio.so.1.0.2"
+dpkg-shlibdeps "${foreign[@]}" -Tdebian/libaio-rs-tools.substvars debian/libaio-rs-tools/usr/bin/aiostat
 for package in libaio-rs1 libaio-rs-dev libaio-rs-tools; do
     dir="debian/$package"
     doc="$dir/usr/share/doc/$package"

@@ -1,92 +1,26 @@
 #!/usr/bin/env bash
-# in-root.sh SCENARIO: runs as root inside a throwaway root (throwaway-root.sh
-# made it), installs libaio-rs1 and libaio-rs-dev there and uses them:
-#   replace   Debian's libaio1 stays: diversions, ldconfig, fio, a program
-#             that asks for libaio.so.1t64, the development package,
-#             `apt-get install --reinstall libaio1`, ours installed again,
-#             then dpkg -r and dpkg -P; libaio-rs-tools installed, its
-#             aiostat run, removed and purged.
+# in-root.sh SCENARIO: runs as root inside a throwaway root of this machine
+# (throwaway-root.sh made it), installs libaio-rs1 and libaio-rs-dev there
+# and uses them:
+#   replace   Debian's libaio1 stays: diversions, ldconfig, fio, the
+#             development package, `apt-get install --reinstall libaio1`,
+#             ours installed again, then dpkg -r and dpkg -P; libaio-rs-tools
+#             installed, its aiostat run, removed and purged.
 #   provides  Debian's libaio1 goes: apt keeps fio, installs sysbench
 #             (Depends: libaio1) without libaio1, then libaio1 comes back.
-# Prints "ok ..."/"not ok ..." lines for capi-tests' relay_checks, and stops
-# early, with exit status 1, when a step the rest depends on failed.
+# (in-debian13-root.sh has Debian 13's libaio1t64; in-multiarch-root.sh
+# another architecture's root.) Prints "ok ..."/"not ok ..." lines for
+# capi-tests' relay_checks, and stops early, with exit status 1, when a step
+# the rest depends on failed.
 set -u
-TESTS=/libaio-rs-test/tests
-RUNTIME_DEB=$(echo /libaio-rs-test/debs/libaio-rs1_*.deb)
-DEV_DEB=$(echo /libaio-rs-test/debs/libaio-rs-dev_*.deb)
-TOOLS_DEB=$(echo /libaio-rs-test/debs/libaio-rs-tools_*.deb)
-LIBDIR=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)
-DIVERSION_DIR=$LIBDIR/libaio-rs-diverted
-LIBRARY=$LIBDIR/libaio.so.1.0.2
-APT=(timeout 120 apt-get -y -q -o Dpkg::Use-Pty=0)
+source /libaio-rs-test/tests/checks.sh
+use_arch "$(dpkg --print-architecture)"
 cd /tmp || exit 1
 
-# expect NAME COMMAND...: "ok NAME" if COMMAND exits 0, else "not ok NAME".
-expect() {
-    local name=$1; shift
-    if "$@"; then echo "ok $name"; else echo "not ok $name"; fi
-}
-# run NAME COMMAND...: expect, with COMMAND's output kept in /tmp/run.log
-# and shown if it fails.
-run() {
-    local name=$1; shift
-    if "$@" > /tmp/run.log 2>&1; then echo "ok $name"; else echo "not ok $name"; cat /tmp/run.log; return 1; fi
-}
-# must NAME COMMAND...: run, and stop here if it fails: what follows needs it.
-must() { run "$@" || exit 1; }
-
-not() { ! "$@"; }
-quietly() { "$@" > /tmp/quietly.log 2>&1; }
-sha() { sha256sum < "$1" | cut -d ' ' -f 1; }
-absent() { [ ! -e "$1" ] && [ ! -L "$1" ]; }
-installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
-known_to_dpkg() { dpkg-query -W "$1" > /dev/null 2>&1; }
-# owned_by PACKAGE PATH: dpkg -S names PACKAGE among PATH's owners.
-owned_by() { dpkg -S "$2" | grep -v '^diversion ' | grep -Eq "(^|, )$1(:[a-z0-9]+)?[,:]"; }
-# diverted_by_us NAME: LIBDIR/NAME is diverted by libaio-rs1 to DIVERSION_DIR/NAME.
-diverted_by_us() {
-    [ "$(dpkg-divert --listpackage "$LIBDIR/$1")" = libaio-rs1 ] &&
-        [ "$(dpkg-divert --truename "$LIBDIR/$1")" = "$DIVERSION_DIR/$1" ]
-}
-# md5sums_verified PACKAGE: it has md5sums (dpkg --verify says nothing of
-# files without), and dpkg --verify finds every file as they say.
-md5sums_verified() {
-    grep -q . <(dpkg-query --control-show "$1" md5sums) && [ -z "$(dpkg --verify "$1" 2>&1)" ]
-}
-no_diversion_of_ours() { not grep -q ' by libaio-rs1$' <(dpkg-divert --list); }
-# ldconfig_leads NAME FILE: ldconfig's cache has NAME, and it leads to FILE.
-ldconfig_leads() {
-    local found
-    found=$(ldconfig -p | sed -n "s|^\t$1 (.*) => ||p" | xargs -r realpath | sort -u)
-    [ "$found" = "$2" ] || { echo "ldconfig -p: $1 leads to '$found', not $2"; return 1; }
-}
-# The ldconfig trigger has run since the last call if the cache was rewritten.
-ld_cache_stamp() { stat -c %y /etc/ld.so.cache; }
-needed_libaio() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(libaio[^]]*\)\]/\1/p'; }
-
-# traced NAME COMMAND...: runs COMMAND, its output in /tmp/NAME.log and the
-# loader's log of the files it loads in /tmp/NAME.ld.PID.
-traced() {
-    local name=$1; shift
-    LD_DEBUG=files LD_DEBUG_OUTPUT="/tmp/$name.ld" "$@" > "/tmp/$name.log" 2>&1
-}
-# loads FILE SHA256 NAME: the traced run NAME initialised one libaio, and
-# its real path is FILE, whose content is SHA256.
-loads() {
-    local loaded
-    loaded=$(sed -n 's/.*calling init: \(.*libaio[^ ]*\)$/\1/p' /tmp/"$3".ld.* | xargs -r realpath | sort -u)
-    if [ "$loaded" != "$1" ] || [ "$(sha "$1")" != "$2" ]; then
-        echo "$3 loaded '$loaded', not $1 with sha256 $2"
-        return 1
-    fi
-}
-loads_ours() { loads "$LIBRARY" "$PACKAGED_SHA" "$1"; }
-ours_in_place() { [ "$(sha "$LIBRARY")" = "$PACKAGED_SHA" ]; }
 system_in_place() { [ "$(sha "$LIBRARY")" = "$SYSTEM_SHA" ]; }
 system_soname_link() { [ "$(readlink "$LIBDIR/libaio.so.1")" = libaio.so.1.0.2 ]; }
 system_diverted() { [ "$(sha "$DIVERSION_DIR/libaio.so.1.0.2")" = "$SYSTEM_SHA" ]; }
 
-PACKAGED_SHA=$(dpkg-deb --fsys-tarfile "$RUNTIME_DEB" | tar -xO ".$LIBRARY" | sha256sum | cut -d ' ' -f 1)
 SYSTEM_SHA=$(sha "$LIBRARY")
 # apt installs libaio1 again at this version, so that its files are these.
 LIBAIO1=libaio1=$(dpkg-query -W -f='${Version}' libaio1)
@@ -116,22 +50,6 @@ install_ours() {
     expect "ldconfig -p: nothing in $DIVERSION_DIR" not grep -qF "$DIVERSION_DIR" <(ldconfig -p)
 }
 
-# fio through its libaio engine, without LD_PRELOAD: a verified write.
-# fio_succeeded STATUS: fio exited STATUS, 0, and its one job wrote, and read
-# back at least as much (the verify pass), without error.
-fio_succeeded() {
-    [ "$1" -eq 0 ] && sed -n '/^{$/,$p' /tmp/fio.json | jq -e '.jobs | length == 1 and .[0].error == 0
-        and .[0].write.total_ios > 0 and .[0].read.total_ios >= .[0].write.total_ios' > /dev/null
-}
-fio_verified_write() {
-    local status=0
-    traced fio timeout 60 fio --name=verify --ioengine=libaio --direct=1 --rw=write --bs=4k --iodepth=16 \
-        --size=4M --verify=crc32c --verify_state_save=0 --filename=/tmp/fio.data \
-        --output-format=json --output=/tmp/fio.json || status=$?
-    expect "fio --ioengine=libaio: a write verified without error (fio exited $status)" fio_succeeded $status
-    expect "fio: the loader initialised our libaio alone" loads_ours fio
-}
-
 # build_client NAME LINK-FLAGS...: builds /tmp/NAME from aio-client.c.
 build_client() {
     local name=$1; shift
@@ -146,17 +64,6 @@ client() {
     sed -E "s/^(ok|not ok) /\1 $1: /" "/tmp/$1.log"
     expect "$1: io_setup is mapped from our libaio.so.1.0.2" grep -qx "mapped: $LIBRARY" "/tmp/$1.log"
     expect "$1: the loader initialised our libaio alone" loads_ours "$1"
-}
-
-# A program built where libaio is libaio1t64 (Debian 13, Ubuntu 24.04).
-t64_client() {
-    mkdir -p /tmp/stub
-    must "build a libaio.so.1t64 stand-in to link against" gcc -Wall -Werror -shared -fPIC \
-        -o /tmp/stub/libaio.so.1t64 -Wl,-soname,libaio.so.1t64 -Wl,--version-script="$TESTS/t64-stub.map" \
-        "$TESTS/t64-stub.c"
-    build_client t64-client -L/tmp/stub -l:libaio.so.1t64
-    expect "t64-client asks for libaio.so.1t64 alone" [ "$(needed_libaio /tmp/t64-client)" = libaio.so.1t64 ]
-    client t64-client
 }
 
 dev_package() {
@@ -251,7 +158,6 @@ scenario_replace() {
     failed_install
     install_ours
     fio_verified_write
-    t64_client
     dev_package
     # Only this part needs the archive: without it, the removal is still checked.
     if run "apt-get update" "${APT[@]}" update &&
@@ -272,9 +178,6 @@ scenario_replace() {
     tools_package
 }
 
-# sysbench_ran STATUS: sysbench exited STATUS, 0, after its report.
-sysbench_ran() { [ "$1" -eq 0 ] && grep -q 'total number of events' /tmp/sysbench.log; }
-
 scenario_provides() {
     install_ours
     must "apt-get update" "${APT[@]}" update
@@ -290,12 +193,7 @@ scenario_provides() {
     must "apt-get install sysbench (Depends: libaio1 (>= 0.3.93))" "${APT[@]}" install sysbench
     expect "sysbench is installed" installed sysbench
     expect "libaio1 is still not installed" not installed libaio1
-    must "sysbench fileio prepare" sysbench fileio --file-num=1 --file-total-size=4M prepare
-    local status=0
-    traced sysbench timeout 60 sysbench fileio --file-num=1 --file-total-size=4M --file-test-mode=rndwr \
-        --file-io-mode=async --time=1 run || status=$?
-    expect "sysbench fileio --file-io-mode=async runs (exited $status)" sysbench_ran $status
-    expect "sysbench: the loader initialised our libaio alone" loads_ours sysbench
+    sysbench_async
     must "apt-get install $LIBAIO1, under ours" "${APT[@]}" install "$LIBAIO1"
     expect "libaio1's libaio.so.1.0.2 went to $DIVERSION_DIR, intact" system_diverted
     expect "with libaio1 back: libaio.so.1.0.2 is still ours" ours_in_place
