@@ -71,7 +71,7 @@ dev_package() {
     expect "libaio.h is libaio-rs-dev's" owned_by libaio-rs-dev /usr/include/libaio.h
     build_client laio-client -laio
     expect "laio-client asks for libaio.so.1 alone" [ "$(needed_libaio /tmp/laio-client)" = libaio.so.1 ]
-    client laio-client
+    client laio-client /tmp/laio-client
     if dpkg -L libaio-rs-dev | grep -q '/man3/'; then
         expect "man -w io_getevents: libaio-rs-dev's page" owned_by libaio-rs-dev "$(man -w io_getevents)"
     else
