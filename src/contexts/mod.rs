@@ -137,7 +137,8 @@ impl Slot {
 /// `io_setup`: the kernel creates the context and maps its ring; we record it.
 pub fn setup(maxevents: c_int, ctxp: usize) -> Result<c_int, Errno> {
     // SAFETY: the kernel checks ctxp before it writes the new context id there.
-    let result = unsafe { sys::io_setup(maxevents, ctxp) }?;
+    let result = unsafe { sys::io_setup(maxevents, ctxp) }
+        .inspect_err(|&errno| report::setup_failed(maxevents, errno))?;
     // SAFETY: the kernel just wrote the id to *ctxp, so it is readable,
     // and the id is the address of the ring it mapped.
     unsafe { register((ctxp as *const usize).read(), maxevents) };
