@@ -6,7 +6,7 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "deps.sh: installing the test dependencies needs root (apt-get); run make as root" >&2
     exit 1
 fi
-packages=(libaio-dev libaio1 fio strace ltrace valgrind gcc g++ gcc-multilib pkg-config
+packages=(libaio-dev libaio1 fio strace ltrace valgrind gcc g++ pkg-config
           libgoogle-glog-dev libgflags-dev dpkg-dev e2fsprogs util-linux jq man-db groff-base)
 missing=()
 for p in "${packages[@]}"; do
