@@ -42,8 +42,10 @@ pub unsafe extern "C" fn io_queue_run(ctx: io_context_t) -> c_int {
 versioned!(io_queue_run, "LIBAIO_0.1");
 
 /// `io_getevents(ctx, 0, 0, NULL, timeout)`: checks the context and timeout.
-/// Not declared in the header, as upstream.
+/// Not declared in the header, as upstream; not inlined into the `LIBAIO_0.1`
+/// entry, which calls it.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn io_queue_wait(ctx: io_context_t, timeout: *mut timespec) -> c_int {
     get_events(ctx, 0, 0, core::ptr::null_mut(), timeout, Wait::Plain)
 }

@@ -51,7 +51,9 @@ versioned!(io_cancel, "LIBAIO_0.4");
 /// Reaps between `min_nr` and `nr` completions into `events`, waiting at most
 /// `*timeout` (forever if NULL). Returns the count or -errno. Served from the
 /// ring without a syscall whenever no wait is needed.
+// Not inlined into the `LIBAIO_0.1` entry, which calls it.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn io_getevents(
     ctx: io_context_t,
     min_nr: c_long,

@@ -1,45 +1,10 @@
-//! One syscall, issued without touching `errno`, which is what libaio's
-//! callers rely on: on x86_64 the `syscall` instruction itself; elsewhere
-//! libc's `syscall()` with `errno` saved and restored around it.
+//! One syscall, issued without touching `errno` (which is what libaio's
+//! callers rely on: see arch.rs for how each architecture makes it), and the
+//! few syscalls the report makes.
 
+use super::arch::syscall6;
 use super::Errno;
 use core::ffi::{c_int, c_long};
-
-#[cfg(target_arch = "x86_64")]
-unsafe fn raw_syscall(nr: c_long, args: [usize; 6]) -> isize {
-    let ret: isize;
-    // SAFETY: the caller upholds the syscall's own contract; the `syscall`
-    // instruction clobbers only rcx and r11 besides the return register.
-    unsafe {
-        core::arch::asm!(
-            "syscall",
-            inlateout("rax") nr as isize => ret,
-            in("rdi") args[0], in("rsi") args[1], in("rdx") args[2],
-            in("r10") args[3], in("r8") args[4], in("r9") args[5],
-            lateout("rcx") _, lateout("r11") _,
-            options(nostack),
-        );
-    }
-    ret
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-unsafe fn raw_syscall(nr: c_long, args: [usize; 6]) -> isize {
-    // SAFETY: errno is thread-local and always addressable.
-    let errno = unsafe { libc::__errno_location() };
-    // SAFETY: as above.
-    let saved = unsafe { *errno };
-    // SAFETY: the caller upholds the syscall's own contract.
-    let ret = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]) };
-    let ret = if ret == -1 {
-        -(unsafe { *errno }) as isize
-    } else {
-        ret as isize
-    };
-    // SAFETY: as above.
-    unsafe { *errno = saved };
-    ret
-}
 
 /// Issues syscall `nr`; a return in the kernel's error range becomes `Err`.
 ///
@@ -49,7 +14,7 @@ unsafe fn raw_syscall(nr: c_long, args: [usize; 6]) -> isize {
 /// hold a reference to.
 pub unsafe fn syscall(nr: c_long, args: [usize; 6]) -> Result<c_int, Errno> {
     // SAFETY: forwarded contract.
-    let ret = unsafe { raw_syscall(nr, args) };
+    let ret = unsafe { syscall6(nr, args) };
     if (-4095..0).contains(&ret) {
         Err(Errno(-ret as c_int))
     } else {
