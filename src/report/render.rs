@@ -28,17 +28,16 @@ pub const REFUSAL_VALUES: usize = 5;
 /// next, indented by `CONTINUED`.
 const WIDTH: usize = 99;
 const CONTINUED: usize = 4;
-/// The histogram's bars start at the column `PAD` reaches; one of all the
-/// calls would be `BAR` (a `#` for each 2%).
-const PAD: &str = "                          ";
-const BAR: &str = "##################################################";
-const BAR_WIDTH: u64 = BAR.len() as u64;
+/// The histogram's bars start at this column; one of all the calls would
+/// be this long (a `#` for each 2%).
+const BAR_COLUMN: usize = 26;
+const BAR_WIDTH: u64 = 50;
 
 /// The counters' values, in `KEYS`' order.
 #[inline(never)]
-fn values(c: &Counters, slow_us: u64, values: &mut [i64; VALUES]) {
+fn values(c: &Counters, slow_us: u64) -> [i64; VALUES] {
     let known = c.slowest(Slowest::Ns) > 0;
-    *values = [
+    [
         c.get(Sum::Contexts) as i64,
         c.max(Max::RingSize) as i64,
         c.max(Max::RingSlots) as i64,
@@ -73,7 +72,7 @@ fn values(c: &Counters, slow_us: u64, values: &mut [i64; VALUES]) {
         c.get(Sum::Waits) as i64,
         (c.get(Sum::WaitNs) / 1000) as i64,
         c.max(Max::InFlight) as i64,
-    ];
+    ]
 }
 
 /// The names of the errnos that I/O results carry, by number, each ending
@@ -120,7 +119,7 @@ io_submit queued fewer I/Os than it was given (partial_submits): submit the rest
 /// aio-nr (the events of every context in the system) plus nr_events would
 /// be, and on older kernels when it cannot allocate or map the ring.
 const REFUSALS: &str = "nr_events alone is over aio-max-nr.
-aio-nr + nr_events is over aio-max-nr: held_events are this process's, aiostat shows who holds the rest.
+aio-nr + nr_events is over aio-max-nr: of aio-nr, held_events are this process's; aiostat shows who holds the rest.
 /proc/sys/fs/aio-nr or aio-max-nr could not be read.
 Use fewer or smaller contexts, or raise the limit: sysctl fs.aio-max-nr.
 Not the limit, unless contexts ended since: older kernels also say EAGAIN when short of memory.
@@ -143,13 +142,6 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// Whether JSON is written; opaque to the optimiser, which would
-    /// otherwise make a copy of each loop for each answer.
-    #[inline(always)]
-    fn json(&self) -> bool {
-        core::hint::black_box(self.json)
-    }
-
     /// Starts one entry of a list: ` ` before its name (`"` in JSON, or
     /// `,"` after the first).
     #[inline(never)]
@@ -200,7 +192,7 @@ impl Writer<'_> {
         let mut index = 0;
         for key in unrolled_never(keys.as_bytes()).split(|&byte| byte == b' ') {
             if key.ends_with(b":") {
-                if !self.json() {
+                if !self.json {
                     self.out.push("\n  ").push_bytes(key);
                 }
                 continue;
@@ -234,14 +226,12 @@ impl Writer<'_> {
             SLOWEST_SUBMIT_OPCODE => {
                 let o_direct = c.slowest(Slowest::ODirect).min(2) as usize;
                 self.entry_start(false);
-                // The entry's start, then the answers.
-                let words = if self.json {
-                    "slowest_submit_o_direct\": null false true "
-                } else {
-                    "slowest_submit_o_direct= unknown no yes "
+                let (between, answers) = match self.json {
+                    true => ("\":", "null false true "),
+                    false => ("=", "unknown no yes "),
                 };
-                self.out.push(word(words, 0));
-                self.out.push(word(words, o_direct + 1));
+                self.out.push("slowest_submit_o_direct").push(between);
+                self.out.push(word(answers, o_direct));
                 self.list_start("submit_us_histogram", "[");
                 self.histogram(c);
                 self.list_end("]");
@@ -278,7 +268,7 @@ impl Writer<'_> {
             if calls == 0 {
                 continue;
             }
-            let json = self.json();
+            let json = self.json;
             let line = self.out.as_bytes().len() + 1;
             self.out.push(if json { start } else { "\n      <" });
             self.out.push_u64(1 << bucket);
@@ -286,10 +276,13 @@ impl Writer<'_> {
             if json {
                 self.out.push("]");
             } else {
-                let column = self.out.as_bytes().len() - line;
-                let bar = (calls * BAR_WIDTH).div_ceil(all) as usize;
-                self.out.push(" ").push(PAD.get(column + 1..).unwrap_or(""));
-                self.out.push(BAR.get(..bar).unwrap_or(BAR));
+                self.out.push(" ");
+                for _ in self.out.as_bytes().len()..line + BAR_COLUMN {
+                    self.out.push(" ");
+                }
+                for _ in 0..(calls * BAR_WIDTH).div_ceil(all) {
+                    self.out.push("#");
+                }
             }
             start = ",[";
         }
@@ -300,7 +293,7 @@ impl Writer<'_> {
     /// when one does.
     #[inline(never)]
     fn diagnosis(&mut self, sentences: &str, applies: &[bool]) {
-        let json = self.json();
+        let json = self.json;
         // What comes before the first sentence, and between sentences.
         let mut before = if json { "" } else { "\n  diagnosis: " };
         if json {
@@ -335,7 +328,7 @@ pub fn report(out: &mut Text, subject: &Subject, pid: u64, json: bool) {
     let mut values = [0; VALUES];
     let (scope, ctx, keys, sentences, applies, counters) = match *subject {
         Subject::Counters(c, ctx, slow_us) => {
-            self::values(c, slow_us, &mut values);
+            values = self::values(c, slow_us);
             let (calls, slow) = (values[SUBMIT_CALLS], values[SLOW_SUBMITS]);
             let blocked = slow > 0 && slow * 10 >= calls;
             let buffered = values[SLOW_SUBMITS_WITHOUT_O_DIRECT] * 2 > slow;
