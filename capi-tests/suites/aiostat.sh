@@ -270,7 +270,7 @@ check "every object has every key its schema level lists" holds -s --rawfile sch
 STAGE="$WORK/stage"
 if make -C "$ROOT" install PREFIX=/usr DESTDIR="$STAGE" > "$WORK/install.log" 2>&1; then
     check "make install: usr/bin/aiostat is target/dist's, stripped" \
-        eval 'cmp -s "$STAGE/usr/bin/aiostat" "$ROOT/target/dist/aiostat" && lacks "\.symtab" <(readelf -S -W "$STAGE/usr/bin/aiostat")'
+        eval 'cmp -s "$STAGE/usr/bin/aiostat" "$ROOT/target/dist/$(dpkg --print-architecture)/aiostat" && lacks "\.symtab" <(readelf -S -W "$STAGE/usr/bin/aiostat")'
     check "make install: usr/share/man/man1/aiostat.1" cmp -s "$STAGE/usr/share/man/man1/aiostat.1" "$PAGE"
 else
     cat "$WORK/install.log"
