@@ -2,28 +2,19 @@
 # lib.sh and text.sh, with EAGAIN the eagain program: the moment aio-max-nr
 # is lowered, the runs of eagain.c that io_setup refuses, and the checks of
 # what the report says about them.
+source "$ROOT/capi-tests/aio-max-nr.sh"
 AIO_NR=/proc/sys/fs/aio-nr
-AIO_MAX_NR=/proc/sys/fs/aio-max-nr
 # The limit is global: other programs on the machine get EAGAIN while it is
 # lowered. It is lowered for the time one io_setup takes, to what is in use
-# plus LIMIT_MARGIN, and put back whatever happens (a signal ends the suite
-# through its exit trap).
+# plus LIMIT_MARGIN.
 LIMIT_MARGIN=64
 LIMIT_ASK=128
-ORIGINAL_MAX=
+ORIGINAL_MAX=$(cat "$AIO_MAX_NR")
 LOWERED_MAX=
 lower_limit() {
-    ORIGINAL_MAX=$(cat "$AIO_MAX_NR")
     LOWERED_MAX=$(($(cat "$AIO_NR") + LIMIT_MARGIN))
-    echo "$LOWERED_MAX" > "$AIO_MAX_NR"
+    lower_aio_max_nr "$LOWERED_MAX"
 }
-restore_limit() {
-    [ -z "$ORIGINAL_MAX" ] || [ "$(cat "$AIO_MAX_NR")" = "$ORIGINAL_MAX" ] || echo "$ORIGINAL_MAX" > "$AIO_MAX_NR"
-}
-at_exit restore_limit
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # wait_for_ready FILE: waits (10 s at most) until FILE has a line "ready".
 wait_for_ready() {
@@ -36,7 +27,7 @@ wait_for_ready() {
 # run_refusal NAME LIBDIR WINDOW MODE ASK OWN...: runs eagain MODE ASK OWN...
 # with LIBDIR on the library path and the report on (text in NAME.err, JSON
 # in NAME.json); once the program has made its contexts, the shell command
-# WINDOW runs just before it calls io_setup(ASK), and restore_limit as soon
+# WINDOW runs just before it calls io_setup(ASK), and restore_aio_max_nr as soon
 # as it has ended. Relays its checks, and checks that it exited 0.
 run_refusal() {
     local name=$1 libdir=$2 window=$3 go status; shift 3
@@ -52,7 +43,7 @@ run_refusal() {
     (trap '' PIPE; echo go >&"$go") 2>/dev/null
     wait "$pid"
     status=$?
-    restore_limit
+    restore_aio_max_nr
     exec {go}>&-
     relay_checks "$name" "$WORK/$name.out"
     check "$name: exits 0" [ "$status" -eq 0 ]

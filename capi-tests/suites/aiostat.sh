@@ -10,7 +10,7 @@
 # schema in aiostat(1), and make install.
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/capi-tests/api/lib.sh"
-source "$ROOT/capi-tests/aiostat/aio-max-nr.sh"
+source "$ROOT/capi-tests/aio-max-nr.sh"
 HOLDER_SOURCE="$ROOT/capi-tests/aiostat/holder.c"
 AIOSTAT="$ROOT/target/release/aiostat"
 PAGE="$ROOT/debian/man/aiostat.1"

@@ -272,7 +272,7 @@ for attempt in 1 2 3 4 5; do
     echo "limit: attempt $attempt disturbed: io_setup answered $(printed limit io_setup_result), aio-nr went from" \
         "$(printed limit aio_nr_before) to $(printed limit aio_nr_after); again"
 done
-verify "limit: fs.aio-max-nr is back to $ORIGINAL_MAX" "restore_limit must put it back" \
+verify "limit: fs.aio-max-nr is back to $ORIGINAL_MAX" "restore_aio_max_nr must put it back" \
     [ "$(cat "$AIO_MAX_NR")" = "$ORIGINAL_MAX" ]
 exec {hold_in}>&-
 wait "$holder"
