@@ -5,14 +5,6 @@
 
 use crate::sys;
 
-/// `items`, hidden from the optimiser so that a loop over them is not
-/// unrolled: for the cold loops over fixed tables, whose unrolled copies
-/// would be most of the library's size.
-#[inline(always)]
-pub fn unrolled_never<T>(items: &[T]) -> &[T] {
-    core::hint::black_box(items)
-}
-
 /// A few lines, truncated at the buffer's end.
 pub struct Text {
     bytes: [u8; 4096],

@@ -113,7 +113,14 @@ fn entries(ctx: usize) -> impl Iterator<Item = &'static Slot> {
 /// entry for the same address may still be dying; lookups reach this one
 /// once that one is a tombstone.
 fn find_live(ctx: usize) -> Option<&'static Slot> {
-    entries(ctx).find(|slot| slot.state.load(Ordering::Acquire) & LIVE != 0)
+    find_with(ctx, LIVE)
+}
+
+/// The first entry for `ctx` whose state has a bit of `bits`. Off the hot
+/// path: one copy of the probe serves every such lookup.
+#[inline(never)]
+fn find_with(ctx: usize, bits: u32) -> Option<&'static Slot> {
+    entries(ctx).find(|slot| slot.state.load(Ordering::Acquire) & bits != 0)
 }
 
 impl Slot {
@@ -212,7 +219,7 @@ pub fn record_of(ctx: usize) -> u16 {
 /// Forgets every context: called in a forked child, where the inherited
 /// rings still map the parent's completions but belong to no context.
 pub fn forget_all() {
-    for slot in crate::text::unrolled_never(&TABLE[..]) {
+    for slot in TABLE.iter() {
         slot.state.store(0, Ordering::Relaxed);
         slot.key.store(EMPTY, Ordering::Relaxed);
         slot.record.store(0, Ordering::Relaxed);

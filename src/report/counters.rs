@@ -4,7 +4,6 @@
 //! unused (so the pool lies in .bss), and added up with one loop.
 
 use crate::abi::{io_event, iocb};
-use crate::text::unrolled_never;
 use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// The counters that add up across contexts.
@@ -142,7 +141,7 @@ impl Counters {
 
     /// The histogram's buckets: calls that took less than 2^index µs.
     pub fn histogram(&self) -> &[AtomicU64] {
-        unrolled_never(&self.sums[HISTOGRAM_SUMS..])
+        &self.sums[HISTOGRAM_SUMS..]
     }
 
     pub fn count_submit_time(&self, ns: u64) {
@@ -220,7 +219,7 @@ impl Counters {
 
     #[inline(never)]
     fn count_errno(&self, errno: u32, count: u64) {
-        for (entry, counter) in unrolled_never(&self.errnos).iter().zip(&self.errno_counts) {
+        for (entry, counter) in self.errnos.iter().zip(&self.errno_counts) {
             match entry.compare_exchange(0, errno.into(), Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => {}
                 Err(taken) if taken == errno.into() => {}
@@ -275,7 +274,7 @@ impl Counters {
 /// the compiler does not unroll into the library's size.
 #[inline(never)]
 fn combine(mine: &[AtomicU64], theirs: &[AtomicU64], op: fn(&AtomicU64, u64)) {
-    for (mine, theirs) in unrolled_never(mine).iter().zip(theirs) {
+    for (mine, theirs) in mine.iter().zip(theirs) {
         op(mine, theirs.load(Ordering::Relaxed));
     }
 }

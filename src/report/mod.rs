@@ -29,7 +29,7 @@ use render::Subject;
 use crate::abi::{io_event, iocb};
 use crate::switches;
 use crate::sys::{self, plausible, Errno};
-use crate::text::{append_to_file, unrolled_never, Text};
+use crate::text::{append_to_file, Text};
 use core::ffi::{c_int, c_long, CStr};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -128,7 +128,7 @@ fn counters_of(record: u16) -> &'static Counters {
 /// ring of `ring_slots`. Returns its record.
 #[cold]
 pub fn context_created(asked: c_int, ring_slots: u32) -> u16 {
-    let free = unrolled_never(&RECORD_TAKEN).iter().position(|taken| {
+    let free = RECORD_TAKEN.iter().position(|taken| {
         taken
             .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
@@ -170,7 +170,7 @@ pub fn forget_all() {
     PROCESS.reset();
     LIVE_CONTEXTS.store(0, Ordering::Relaxed);
     LIVE_EVENTS.store(0, Ordering::Relaxed);
-    unrolled_never(&RECORD_TAKEN)
+    RECORD_TAKEN
         .iter()
         .for_each(|taken| taken.store(false, Ordering::Relaxed));
 }
@@ -343,7 +343,7 @@ fn emit(subject: &Subject) {
 extern "C" fn report_process() {
     let total = Counters::new();
     total.add(&PROCESS);
-    for (record, taken) in unrolled_never(&RECORD).iter().zip(&RECORD_TAKEN) {
+    for (record, taken) in RECORD.iter().zip(&RECORD_TAKEN) {
         if taken.load(Ordering::Acquire) {
             total.add(record);
         }

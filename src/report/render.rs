@@ -6,7 +6,7 @@
 //! library's size matters more here than this code's speed.
 
 use super::counters::{Counters, Max, Slowest, Sum, OPCODES, OPCODE_NAMES};
-use crate::text::{unrolled_never, Text};
+use crate::text::Text;
 use core::sync::atomic::Ordering;
 
 /// The counters' numbers by their JSON keys, in `values`' order, and
@@ -190,7 +190,7 @@ impl Writer<'_> {
     #[inline(never)]
     fn numbers(&mut self, keys: &str, values: &[i64], counters: Option<&Counters>) {
         let mut index = 0;
-        for key in unrolled_never(keys.as_bytes()).split(|&byte| byte == b' ') {
+        for key in keys.as_bytes().split(|&byte| byte == b' ') {
             if key.ends_with(b":") {
                 if !self.json {
                     self.out.push("\n  ").push_bytes(key);
@@ -299,7 +299,7 @@ impl Writer<'_> {
         if json {
             self.out.push(",\"diagnosis\":\"");
         }
-        for (index, &applies) in unrolled_never(applies).iter().enumerate() {
+        for (index, &applies) in applies.iter().enumerate() {
             if applies {
                 self.out.push(before).push(item(sentences, b'\n', index));
                 before = " ";
