@@ -90,6 +90,15 @@ pub fn libaio(loaded: &[(Libaio, String)]) -> String {
     names.join(" + ")
 }
 
+/// "1 process", "2 processes".
+fn counted(count: usize, noun: &str) -> String {
+    match (count, noun.ends_with('s')) {
+        (1, _) => format!("1 {noun}"),
+        (_, true) => format!("{count} {noun}es"),
+        (_, false) => format!("{count} {noun}s"),
+    }
+}
+
 fn total(out: &mut String, s: &Snapshot) {
     let (least, most) = s.rows.iter().fold((0, 0), |(least, most), row| {
         let (own_least, own_most) = row.nr_events();
@@ -98,8 +107,9 @@ fn total(out: &mut String, s: &Snapshot) {
     let contexts: usize = s.rows.iter().map(|row| row.contexts.len()).sum();
     let _ = write!(
         out,
-        "total: {contexts} contexts in {} processes hold {} events; aio-nr {}",
-        s.rows.len(),
+        "total: {} in {} hold {} events; aio-nr {}",
+        counted(contexts, "context"),
+        counted(s.rows.len(), "process"),
         range(least, most),
         s.aio_nr
     );
@@ -161,8 +171,8 @@ fn notes(out: &mut String, s: &Snapshot, rows: &[&Row]) {
         };
         let _ = writeln!(
             out,
-            "not read: {} processes (uids {}): /proc/PID/maps {why}",
-            s.unreadable.len(),
+            "not read: {} (uids {}): /proc/PID/maps {why}",
+            counted(s.unreadable.len(), "process"),
             uids.join(", ")
         );
     }

@@ -10,7 +10,7 @@
 # schema in aiostat(1), and make install.
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/capi-tests/api/lib.sh"
-source "$ROOT/capi-tests/aiostat/aio-max-nr.sh"
+source "$ROOT/capi-tests/aio-max-nr.sh"
 HOLDER_SOURCE="$ROOT/capi-tests/aiostat/holder.c"
 AIOSTAT="$ROOT/target/release/aiostat"
 PAGE="$ROOT/debian/man/aiostat.1"
@@ -270,7 +270,7 @@ check "every object has every key its schema level lists" holds -s --rawfile sch
 STAGE="$WORK/stage"
 if make -C "$ROOT" install PREFIX=/usr DESTDIR="$STAGE" > "$WORK/install.log" 2>&1; then
     check "make install: usr/bin/aiostat is target/dist's, stripped" \
-        eval 'cmp -s "$STAGE/usr/bin/aiostat" "$ROOT/target/dist/aiostat" && lacks "\.symtab" <(readelf -S -W "$STAGE/usr/bin/aiostat")'
+        eval 'cmp -s "$STAGE/usr/bin/aiostat" "$ROOT/target/dist/$(dpkg --print-architecture)/aiostat" && lacks "\.symtab" <(readelf -S -W "$STAGE/usr/bin/aiostat")'
     check "make install: usr/share/man/man1/aiostat.1" cmp -s "$STAGE/usr/share/man/man1/aiostat.1" "$PAGE"
 else
     cat "$WORK/install.log"

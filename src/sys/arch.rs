@@ -111,27 +111,30 @@ pub unsafe fn syscall6(nr: c_long, args: [usize; 6]) -> isize {
     ret
 }
 
-/// On powerpc64 inline assembly is stable only from Rust 1.95 (and `sc`
-/// reports errors in a condition register bit): libc's `syscall()`, with
-/// `errno` saved and restored around it, as upstream's libaio does. Not
-/// inlined: one copy of that serves every call.
+/// `sc` reports an error by setting CR0's summary-overflow bit, with the
+/// positive errno in r3: negated here, as the other architectures return it.
 #[cfg(target_arch = "powerpc64")]
-#[inline(never)]
+#[inline]
 pub unsafe fn syscall6(nr: c_long, args: [usize; 6]) -> isize {
-    // SAFETY: errno is thread-local and always addressable.
-    let errno = unsafe { libc::__errno_location() };
-    // SAFETY: as above.
-    let saved = unsafe { *errno };
-    // SAFETY: the caller upholds the syscall's contract.
-    let ret = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]) };
-    // SAFETY: as above.
-    let ret = if ret == -1 {
-        -(unsafe { *errno }) as isize
-    } else {
-        ret as isize
-    };
-    // SAFETY: as above.
-    unsafe { *errno = saved };
+    let ret: isize;
+    // SAFETY: the caller upholds the syscall's contract; the kernel may
+    // change r0 and r4-r12, CR0, CTR and XER, and preserves the rest.
+    unsafe {
+        core::arch::asm!(
+            "sc",
+            "bns+ 2f",
+            "neg 3, 3",
+            "2:",
+            inlateout("r0") nr => _,
+            inlateout("r3") args[0] as isize => ret,
+            inlateout("r4") args[1] => _, inlateout("r5") args[2] => _,
+            inlateout("r6") args[3] => _, inlateout("r7") args[4] => _,
+            inlateout("r8") args[5] => _,
+            out("r9") _, out("r10") _, out("r11") _, out("r12") _,
+            out("cr0") _, out("ctr") _, out("xer") _,
+            options(nostack),
+        );
+    }
     ret
 }
 
@@ -184,11 +187,11 @@ pub fn thread_pointer() -> usize {
     (high as usize) << 32 | low as usize
 }
 
-/// Without stable inline assembly (see `syscall6`): glibc's `pthread_self`,
-/// which reads r13.
 #[cfg(target_arch = "powerpc64")]
 #[inline(always)]
 pub fn thread_pointer() -> usize {
-    // SAFETY: pthread_self has no preconditions.
-    unsafe { libc::pthread_self() as usize }
+    let id: usize;
+    // SAFETY: reads r13, the thread pointer; no side effects.
+    unsafe { core::arch::asm!("mr {}, 13", out(reg) id, options(nomem, nostack, preserves_flags)) };
+    id
 }

@@ -16,7 +16,7 @@ pub use crate::model::kernel::{
 #[cfg(not(loom))]
 pub use aio::*;
 pub use arch::thread_pointer;
-pub use raw::{close, fcntl_getfl, getpid, open_for_append, write};
+pub use raw::{close, fcntl_getfl, getpid, open_for_append, open_for_read, read, write};
 
 use core::ffi::c_int;
 

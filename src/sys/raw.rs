@@ -30,15 +30,38 @@ pub fn write(fd: c_int, bytes: &[u8]) -> Result<c_int, Errno> {
     unsafe { syscall(libc::SYS_write, args) }
 }
 
+/// `read(fd, buffer)`: how many bytes were read.
+pub fn read(fd: c_int, buffer: &mut [u8]) -> Result<usize, Errno> {
+    let args = [
+        fd as usize,
+        buffer.as_mut_ptr() as usize,
+        buffer.len(),
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: the kernel writes at most `buffer.len()` bytes into `buffer`.
+    unsafe { syscall(libc::SYS_read, args) }.map(|read| read as usize)
+}
+
 /// `open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)`; `path`
 /// ends with a NUL.
 pub fn open_for_append(path: &[u8]) -> Result<c_int, Errno> {
+    open(path, libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT)
+}
+
+/// `open(path, O_RDONLY | O_CLOEXEC)`; `path` ends with a NUL.
+pub fn open_for_read(path: &[u8]) -> Result<c_int, Errno> {
+    open(path, libc::O_RDONLY)
+}
+
+/// `open(path, flags | O_CLOEXEC, 0644)`; `path` ends with a NUL.
+fn open(path: &[u8], flags: c_int) -> Result<c_int, Errno> {
     debug_assert_eq!(path.last(), Some(&0));
-    let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC;
     let args = [
         libc::AT_FDCWD as usize,
         path.as_ptr() as usize,
-        flags as usize,
+        (flags | libc::O_CLOEXEC) as usize,
         0o644,
         0,
         0,

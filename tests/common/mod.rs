@@ -31,7 +31,9 @@ fn system_so() -> String {
             .map(|name| format!("/usr/lib/{triplet}-linux-gnu/{name}"))
             .into_iter()
             .find(|path| std::path::Path::new(path).exists())
-            .unwrap_or_else(|| panic!("no libaio.so.1 in /usr/lib/{triplet}-linux-gnu: set LIBAIO_SYSTEM_SO"))
+            .unwrap_or_else(|| {
+                panic!("no libaio.so.1 in /usr/lib/{triplet}-linux-gnu: set LIBAIO_SYSTEM_SO")
+            })
     })
 }
 
@@ -189,7 +191,15 @@ pub mod kernel {
         };
         // SAFETY: the kernel checks every pointer; sigset outlives the call.
         result(unsafe {
-            libc::syscall(super::arch::SYS_IO_PGETEVENTS, ctx, min_nr, nr, events, timeout, &sigset)
+            libc::syscall(
+                super::arch::SYS_IO_PGETEVENTS,
+                ctx,
+                min_nr,
+                nr,
+                events,
+                timeout,
+                &sigset,
+            )
         })
     }
 }
