@@ -55,11 +55,11 @@ archive_uri() {
 # The cache of what the tests fetch: downloads kept between runs.
 ARCHIVE_CACHE=${LIBAIO_RS_CACHE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/cache}
 
-# archive_apt ARCH SUITE APT-GET-ARGS...: apt-get with a private state of its
-# own for ARCH's packages of SUITE, which leaves this machine's apt and dpkg
-# alone. Its package lists are fetched once a day.
+# archive_apt ARCH SUITE TOOL ARGS...: TOOL (apt-get or apt-cache) with a
+# private state of its own for ARCH's packages of SUITE, which leaves this
+# machine's apt and dpkg alone. Its package lists are fetched once a day.
 archive_apt() {
-    local arch=$1 suite=$2; shift 2
+    local arch=$1 suite=$2 tool=$3; shift 3
     local state="$ARCHIVE_CACHE/apt/$suite-$arch"
     local options=(-o "Dir::State=$state" -o "Dir::State::status=$state/status" -o "Dir::Cache=$state/cache"
         -o "Dir::Etc::SourceList=$state/sources.list" -o "Dir::Etc::SourceParts=$state/parts"
@@ -74,7 +74,7 @@ archive_apt() {
         archive_stanza deb "$suite" > "$state/parts/archive.sources" || return 1
         apt-get "${options[@]}" update >"$state/update.log" 2>&1 || { cat "$state/update.log" >&2; return 1; }
     fi
-    apt-get "${options[@]}" "$@"
+    "$tool" "${options[@]}" "$@"
 }
 
 # fetch_debs ARCH SUITE DIR PACKAGE...: downloads each PACKAGE (of ARCH, from
@@ -87,5 +87,38 @@ fetch_debs() {
         compgen -G "$dir/${package}_*_$arch.deb" >/dev/null ||
             compgen -G "$dir/${package}_*_all.deb" >/dev/null || wanted+=("$package")
     done
-    [ ${#wanted[@]} -eq 0 ] || (cd "$dir" && archive_apt "$arch" "$suite" download "${wanted[@]}")
+    [ ${#wanted[@]} -eq 0 ] || (cd "$dir" && archive_apt "$arch" "$suite" apt-get download "${wanted[@]}")
+}
+
+# debian_release ARCH: the Debian release whose packages the tests take for
+# ARCH: this machine's, but riscv64, which Debian releases from 13 on.
+debian_release() {
+    local release
+    release=$(. /etc/os-release && echo "$VERSION_CODENAME")
+    if [ "$1" = riscv64 ] && [ "$release" = bookworm ]; then echo trixie; else echo "$release"; fi
+}
+
+# debian_libaio ARCH: a directory with Debian's libaio packages for ARCH
+# unpacked (the runtime package, libaio1 or Debian 13's libaio1t64, and
+# libaio-dev): the library of that architecture our tests compare with.
+debian_libaio() {
+    local arch=$1 release dir runtime deb
+    release=$(debian_release "$arch")
+    dir="$ARCHIVE_CACHE/debian-libaio/$arch"
+    if [ ! -f "$dir/usr/include/libaio.h" ]; then
+        runtime=$(archive_apt "$arch" "$release" apt-cache show libaio-dev | sed -n 's/^Depends:.*\(libaio1[a-z0-9]*\) .*/\1/p' | head -n 1)
+        fetch_debs "$arch" "$release" "$ARCHIVE_CACHE/debs/$arch" "${runtime:-libaio1}" libaio-dev >&2 || return 1
+        mkdir -p "$dir"
+        for deb in "$ARCHIVE_CACHE/debs/$arch"/{"${runtime:-libaio1}",libaio-dev}_*.deb; do
+            dpkg-deb -x "$deb" "$dir"
+        done
+    fi
+    echo "$dir"
+}
+
+# debian_libaio_so ARCH: that package's library file.
+debian_libaio_so() {
+    local dir
+    dir=$(debian_libaio "$1") || return 1
+    find "$dir/usr/lib" -name 'libaio.so.1*' -type f | head -n 1
 }

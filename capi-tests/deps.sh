@@ -6,8 +6,18 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "deps.sh: installing the test dependencies needs root (apt-get); run make as root" >&2
     exit 1
 fi
-packages=(libaio-dev libaio1 fio strace ltrace valgrind gcc g++ gcc-multilib pkg-config
-          libgoogle-glog-dev libgflags-dev dpkg-dev e2fsprogs util-linux jq man-db groff-base)
+packages=(libaio-dev libaio1 fio strace ltrace valgrind gcc g++ pkg-config
+          libgoogle-glog-dev libgflags-dev dpkg-dev e2fsprogs util-linux jq man-db groff-base
+          qemu-user-static)
+# The cross toolchains: for the other architectures' builds (cdylib/arches.sh)
+# and for the 32-bit ABIs the header refuses (suites/header.sh). Not
+# gcc-multilib, which Debian's cross compilers exclude.
+for triplet in aarch64-linux-gnu powerpc64le-linux-gnu s390x-linux-gnu riscv64-linux-gnu i686-linux-gnu \
+               x86-64-linux-gnux32 arm-linux-gnueabihf; do
+    packages+=("gcc-$triplet")
+done
+packages+=(libc6-dev-arm64-cross libc6-dev-ppc64el-cross libc6-dev-s390x-cross libc6-dev-riscv64-cross
+           libc6-dev-i386-cross libc6-dev-x32-cross libc6-dev-armhf-cross)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -32,3 +42,10 @@ fi
 if [ "$(cbindgen --version 2>/dev/null)" != "cbindgen 0.29.4" ]; then
     cargo install cbindgen --version 0.29.4 --locked --quiet
 fi
+# Rust's standard library for the other architectures (the library needs only
+# core; the tests and programs need std).
+source "$(dirname "$0")/../cdylib/arches.sh"
+for arch in "${ARCHES[@]}"; do
+    target=$(rust_target "$arch")
+    rustup target list --installed | grep -qx "$target" || rustup target add "$target" >/dev/null
+done

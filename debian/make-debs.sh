@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make deb`: target/deb/libaio-rs1_*.deb (the library, in place of Debian's
-# libaio1 and libaio1t64) and target/deb/libaio-rs-dev_*.deb (in place of
-# libaio-dev), from what our own `make install` puts in a staging tree.
+# libaio1 and libaio1t64), target/deb/libaio-rs-dev_*.deb (in place of
+# libaio-dev) and target/deb/libaio-rs-tools_*.deb (aiostat), from what our
+# own `make install` puts in a staging tree.
 # Only dpkg-dev's tools: dpkg-shlibdeps, dpkg-gencontrol from debian/control,
 # and dpkg-deb --root-owner-group, which needs no fakeroot. Not debhelper (a
 # build dependency for a few files), not cargo-deb (another tool from
@@ -51,6 +52,12 @@ install -d "$runtime$libdir" "$runtime/DEBIAN"
 for name in libaio.so.1.0.2 libaio.so.1 libaio.so.1t64; do
     mv "$stage$libdir/$name" "$runtime$libdir/"
 done
+# The tools package has aiostat and its page.
+tools="$BUILD/debian/libaio-rs-tools"
+install -d "$tools/usr/bin" "$tools/usr/share/man/man1"
+mv "$stage/usr/bin/aiostat" "$tools/usr/bin/"
+mv "$stage/usr/share/man/man1/aiostat.1.gz" "$tools/usr/share/man/man1/"
+rmdir "$stage/usr/bin" "$stage/usr/share/man/man1"
 mv "$stage" "$BUILD/debian/libaio-rs-dev"
 
 # Maintainer scripts, and the shlibs file from which dpkg-shlibdeps makes the
@@ -70,7 +77,8 @@ printf '%s\n' "libaio-rs ($version) unstable; urgency=medium" "" \
 
 cd "$BUILD"
 dpkg-shlibdeps -Tdebian/libaio-rs1.substvars "debian/libaio-rs1$libdir/libaio.so.1.0.2"
-for package in libaio-rs1 libaio-rs-dev; do
+dpkg-shlibdeps -Tdebian/libaio-rs-tools.substvars debian/libaio-rs-tools/usr/bin/aiostat
+for package in libaio-rs1 libaio-rs-dev libaio-rs-tools; do
     dir="debian/$package"
     doc="$dir/usr/share/doc/$package"
     install -d "$doc" "$dir/DEBIAN"

@@ -20,13 +20,24 @@
 
 /*
  * The structs below fill the kernel's 64-bit slots with plain pointers and
- * longs, without padding fields. That is libaio's layout only where pointers
- * and longs are 64-bit and little-endian (x86_64, aarch64, riscv64, ppc64le,
- * ...); anywhere else it would silently differ from the kernel's struct iocb.
+ * longs, without padding fields: libaio's layout where pointers and longs
+ * are 64-bit. On 32-bit ABIs libaio pads each of them to 64 bits, which
+ * this header does not: it would silently differ from the kernel's struct
+ * iocb there, so it stops instead.
  */
-#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
-      __SIZEOF_POINTER__ == 8 && __SIZEOF_LONG__ == 8)
-#error "libaio.h: libaio-rs supports only 64-bit little-endian ABIs"
+#if !(defined(__BYTE_ORDER__) && __SIZEOF_POINTER__ == 8 && __SIZEOF_LONG__ == 8)
+#error "libaio.h: libaio-rs supports only 64-bit ABIs (LP64)"
+#endif
+
+/*
+ * Two 32-bit fields that share a 64-bit slot swap places with the byte order
+ * (libaio's PADDED, the kernel's aio_abi.h): iocb's key and aio_rw_flags,
+ * and io_iocb_poll's events and its pad. Undefined again at the end.
+ */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define __LIBAIO_BIG_ENDIAN
+#else
+#define __LIBAIO_LITTLE_ENDIAN
 #endif
 
 /*
@@ -98,8 +109,13 @@ struct io_iocb_vector {
  * `u.poll`: result code is the set of result flags or a negative errno.
  */
 struct io_iocb_poll {
+#if defined(__LIBAIO_BIG_ENDIAN)
+  unsigned int __pad1;
+#endif
   int events;
+#if defined(__LIBAIO_LITTLE_ENDIAN)
   int __pad1;
+#endif
 };
 
 /**
@@ -128,14 +144,22 @@ struct iocb {
    * Returned in the completion event.
    */
   void *data;
-  /**
-   * For use in identifying io requests; the kernel writes 0 here on submit.
-   */
-  unsigned int key;
+#if defined(__LIBAIO_BIG_ENDIAN)
   /**
    * RWF_* flags (such as RWF_NOWAIT).
    */
   unsigned int aio_rw_flags;
+#endif
+  /**
+   * For use in identifying io requests; the kernel writes 0 here on submit.
+   */
+  unsigned int key;
+#if defined(__LIBAIO_LITTLE_ENDIAN)
+  /**
+   * RWF_* flags (such as RWF_NOWAIT).
+   */
+  unsigned int aio_rw_flags;
+#endif
   short aio_lio_opcode;
   short aio_reqprio;
   int aio_fildes;
@@ -255,6 +279,8 @@ int io_pgetevents(io_context_t ctx,
  */
 #ifdef __LIBAIO_H_INLINE_HELPERS_DUE
 #undef __LIBAIO_H_INLINE_HELPERS_DUE
+#undef __LIBAIO_BIG_ENDIAN
+#undef __LIBAIO_LITTLE_ENDIAN
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,5 +1,8 @@
-//! The C types of `libaio.h`, laid out as upstream lays them out on LP64
-//! little-endian targets (x86_64, aarch64, riscv64, ppc64le, loongarch64).
+//! The C types of `libaio.h`, laid out as upstream lays them out on 64-bit
+//! targets, little-endian (x86_64, aarch64, riscv64, ppc64le) and big-endian
+//! (s390x): the kernel's 64-bit slots hold plain pointers and longs, and the
+//! two 32-bit halves of a slot shared by two fields swap places with the byte
+//! order (upstream's PADDED macros, the kernel's `linux/aio_abi.h`).
 //! cbindgen turns this file into the type part of `include/libaio.h`.
 #![allow(non_camel_case_types)]
 
@@ -44,7 +47,10 @@ pub type io_iocb_cmd_t = io_iocb_cmd;
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct io_iocb_poll {
+    #[cfg(target_endian = "big")]
+    pub __pad1: c_uint,
     pub events: c_int,
+    #[cfg(target_endian = "little")]
     pub __pad1: c_int,
 }
 
@@ -93,9 +99,13 @@ pub union iocb_u {
 pub struct iocb {
     /// Returned in the completion event.
     pub data: *mut c_void,
+    /// RWF_* flags (such as RWF_NOWAIT).
+    #[cfg(target_endian = "big")]
+    pub aio_rw_flags: c_uint,
     /// For use in identifying io requests; the kernel writes 0 here on submit.
     pub key: c_uint,
     /// RWF_* flags (such as RWF_NOWAIT).
+    #[cfg(target_endian = "little")]
     pub aio_rw_flags: c_uint,
     pub aio_lio_opcode: c_short,
     pub aio_reqprio: c_short,
@@ -131,11 +141,23 @@ pub struct io_sigset_compat {
 pub type io_callback_t =
     Option<unsafe extern "C" fn(ctx: io_context_t, iocb: *mut iocb, res: c_long, res2: c_long)>;
 
-#[cfg(all(target_pointer_width = "64", target_endian = "little"))]
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!(
+    "libaio.h's 32-bit layouts pad pointers and longs: this crate gives only the 64-bit ones"
+);
+
 const _: () = {
     use core::mem::{align_of, offset_of, size_of};
     assert!(size_of::<iocb>() == 64 && align_of::<iocb>() == 8);
-    assert!(offset_of!(iocb, key) == 8 && offset_of!(iocb, aio_rw_flags) == 12);
+    // The kernel's aio_key and aio_rw_flags share the second 64-bit slot.
+    let (key, rw_flags) = if cfg!(target_endian = "little") {
+        (8, 12)
+    } else {
+        (12, 8)
+    };
+    assert!(offset_of!(iocb, key) == key && offset_of!(iocb, aio_rw_flags) == rw_flags);
+    let events = if cfg!(target_endian = "little") { 0 } else { 4 };
+    assert!(offset_of!(io_iocb_poll, events) == events && size_of::<io_iocb_poll>() == 8);
     assert!(offset_of!(iocb, aio_lio_opcode) == 16 && offset_of!(iocb, aio_fildes) == 20);
     assert!(offset_of!(iocb, u) == 24 && size_of::<iocb_u>() == 40);
     assert!(offset_of!(io_iocb_common, offset) == 16 && offset_of!(io_iocb_common, flags) == 32);

@@ -54,24 +54,11 @@ extern "C" fn release_cell(value: *mut c_void) {
     }
 }
 
-/// A non-zero value unique to the running thread, read without a call: the
-/// thread pointer, which on x86_64 glibc and musl points to itself.
-#[cfg(all(target_arch = "x86_64", not(loom)))]
-#[inline]
+/// A non-zero value unique to the running thread, read without a call.
+#[cfg(not(loom))]
+#[inline(always)]
 fn thread_id() -> usize {
-    let id: usize;
-    // SAFETY: reads the TCB's self pointer at %fs:0; no side effects.
-    unsafe {
-        core::arch::asm!("mov {}, qword ptr fs:[0]", out(reg) id, options(nostack, readonly, preserves_flags))
-    };
-    id
-}
-
-#[cfg(all(not(target_arch = "x86_64"), not(loom)))]
-#[inline]
-fn thread_id() -> usize {
-    // SAFETY: pthread_self has no preconditions.
-    unsafe { libc::pthread_self() as usize }
+    crate::sys::thread_pointer()
 }
 
 /// Under the model every thread runs on one OS thread: number them instead.
@@ -101,7 +88,7 @@ pub fn init() {
 /// In a forked child only the forking thread exists: free every other cell.
 pub fn forget_other_threads() {
     let me = thread_id();
-    for cell in crate::text::unrolled_never(&CELLS_TABLE[..]) {
+    for cell in CELLS_TABLE.iter() {
         for claim in &cell.claims {
             claim.store(0, Ordering::Relaxed);
         }
@@ -207,12 +194,13 @@ pub fn protect_at_home(ring: usize) -> Option<Hazard> {
 fn publish(cell: &'static HazardCell, ring: usize) -> Option<Hazard> {
     // A signal handler that runs between this check and the store gives
     // back whatever it claims before the thread goes on.
-    let claim = match weakened(Weakening::NestedClaim) {
-        false => cell
-            .claims
-            .iter()
-            .find(|claim| claim.load(Ordering::Relaxed) == 0)?,
-        true => &cell.claims[0],
+    let [thread, nested] = &cell.claims;
+    let claim = if thread.load(Ordering::Relaxed) == 0 || weakened(Weakening::NestedClaim) {
+        thread
+    } else if nested.load(Ordering::Relaxed) == 0 {
+        nested
+    } else {
+        return None;
     };
     claim.store(ring, Ordering::SeqCst);
     if !weakened(Weakening::ClaimOrder) {

@@ -5,14 +5,6 @@
 
 use crate::sys;
 
-/// `items`, hidden from the optimiser so that a loop over them is not
-/// unrolled: for the cold loops over fixed tables, whose unrolled copies
-/// would be most of the library's size.
-#[inline(always)]
-pub fn unrolled_never<T>(items: &[T]) -> &[T] {
-    core::hint::black_box(items)
-}
-
 /// A few lines, truncated at the buffer's end.
 pub struct Text {
     bytes: [u8; 4096],
@@ -85,6 +77,33 @@ impl Text {
         self
     }
 
+    /// Breaks each line longer than `width` at its last space within it
+    /// (not one of the spaces that indent it) and indents what follows by
+    /// `indent` spaces; a word longer than the line stays whole.
+    #[inline(never)]
+    pub fn wrap(&mut self, width: usize, indent: usize) {
+        let (mut line, mut space, mut at) = (0, 0, 0);
+        while at < self.len {
+            match self.bytes[at] {
+                b'\n' => line = at + 1,
+                b' ' if at > line && self.bytes[at - 1] != b' ' => space = at,
+                _ => {}
+            }
+            // (In a full buffer the rest stays on the long line.)
+            if at >= line + width && space > line && self.len + indent <= self.bytes.len() {
+                self.bytes
+                    .copy_within(space + 1..self.len, space + 1 + indent);
+                self.bytes[space..space + 1 + indent].fill(b' ');
+                self.bytes[space] = b'\n';
+                self.len += indent;
+                line = space + 1;
+                at = line + indent;
+                continue;
+            }
+            at += 1;
+        }
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
@@ -111,5 +130,51 @@ pub fn append_to_file(path: &[u8], bytes: &[u8]) {
     if let Ok(fd) = sys::open_for_append(path) {
         write_all(fd, bytes);
         sys::close(fd);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Text;
+
+    fn wrapped(text: &str, width: usize) -> String {
+        let mut out = Text::new();
+        out.push(text).wrap(width, 4);
+        String::from_utf8(out.as_bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn long_lines_break_at_their_last_space_and_continue_indented() {
+        assert_eq!(
+            wrapped("  label: aaa bbb ccc ddd\nshort\n", 16),
+            "  label: aaa bbb\n    ccc ddd\nshort\n"
+        );
+        // A line of exactly `width` stays whole; a continuation wraps again.
+        assert_eq!(wrapped("aaaa bbbb", 9), "aaaa bbbb");
+        assert_eq!(
+            wrapped("aa bb cc dd ee ff", 9),
+            "aa bb cc\n    dd ee\n    ff"
+        );
+    }
+
+    #[test]
+    fn indentation_and_long_words_are_kept() {
+        // The spaces that indent a line are no place to break it.
+        assert_eq!(wrapped("      abcdefghij", 8), "      abcdefghij");
+        assert_eq!(
+            wrapped("x abcdefghijkl yz", 8),
+            "x\n    abcdefghijkl\n    yz"
+        );
+    }
+
+    #[test]
+    fn a_full_buffer_is_left_as_it_is() {
+        let mut out = Text::new();
+        while out.as_bytes().len() < 4096 {
+            out.push("word ");
+        }
+        let before = out.as_bytes().to_vec();
+        out.wrap(80, 4);
+        assert_eq!(out.as_bytes(), &before[..]);
     }
 }

@@ -4,7 +4,8 @@
 #   replace   Debian's libaio1 stays: diversions, ldconfig, fio, a program
 #             that asks for libaio.so.1t64, the development package,
 #             `apt-get install --reinstall libaio1`, ours installed again,
-#             then dpkg -r and dpkg -P.
+#             then dpkg -r and dpkg -P; libaio-rs-tools installed, its
+#             aiostat run, removed and purged.
 #   provides  Debian's libaio1 goes: apt keeps fio, installs sysbench
 #             (Depends: libaio1) without libaio1, then libaio1 comes back.
 # Prints "ok ..."/"not ok ..." lines for capi-tests' relay_checks, and stops
@@ -13,6 +14,7 @@ set -u
 TESTS=/libaio-rs-test/tests
 RUNTIME_DEB=$(echo /libaio-rs-test/debs/libaio-rs1_*.deb)
 DEV_DEB=$(echo /libaio-rs-test/debs/libaio-rs-dev_*.deb)
+TOOLS_DEB=$(echo /libaio-rs-test/debs/libaio-rs-tools_*.deb)
 LIBDIR=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 DIVERSION_DIR=$LIBDIR/libaio-rs-diverted
 LIBRARY=$LIBDIR/libaio.so.1.0.2
@@ -213,6 +215,38 @@ failed_install() {
     expect "after the failed install: $DIVERSION_DIR is gone" absent "$DIVERSION_DIR"
 }
 
+# libaio-rs-tools on its own: aiostat runs from it (and sees fio's context
+# while fio runs), man finds its page, and it goes away cleanly.
+aiostat_sees_fio() {
+    local fio status=0
+    fio --name=aiostat --ioengine=libaio --iodepth=100 --rw=read --bs=4k --size=4M --filename=/tmp/aiostat.data \
+        --thinktime=2s --thinktime_blocks=1 --runtime=30 --time_based > /dev/null 2>&1 &
+    fio=$!
+    for attempt in $(seq 100); do
+        aiostat --json > /tmp/aiostat.json || status=$?
+        jq -e '[.processes[] | select(.command == "fio" and .nr_events_min <= 100 and 100 <= .nr_events_max)]
+            | length > 0' /tmp/aiostat.json > /dev/null && break
+        sleep 0.1
+    done
+    kill "$fio"
+    wait "$fio"
+    [ "$status" -eq 0 ] && jq -e '[.processes[] | select(.command == "fio")] | length > 0' /tmp/aiostat.json > /dev/null
+}
+tools_package() {
+    # aiostat reads the possible CPUs from sysfs, which the throwaway root
+    # lacks; mounted in its private namespace, it goes with it.
+    mountpoint -q /sys || must "mount sysfs on /sys" mount -t sysfs sysfs /sys
+    must "dpkg -i libaio-rs-tools" dpkg -i "$TOOLS_DEB"
+    expect "libaio-rs-tools' files match its md5sums" md5sums_verified libaio-rs-tools
+    expect "dpkg -S /usr/bin/aiostat names libaio-rs-tools" owned_by libaio-rs-tools /usr/bin/aiostat
+    expect "man -w aiostat: libaio-rs-tools' page" owned_by libaio-rs-tools "$(man -w aiostat)"
+    expect "aiostat from the package names fio's context of 100 events" aiostat_sees_fio
+    must "dpkg -r libaio-rs-tools" dpkg -r libaio-rs-tools
+    expect "after dpkg -r: /usr/bin/aiostat is gone" absent /usr/bin/aiostat
+    must "dpkg -P libaio-rs-tools" dpkg -P libaio-rs-tools
+    expect "after dpkg -P: dpkg knows libaio-rs-tools no more" not known_to_dpkg libaio-rs-tools
+}
+
 scenario_replace() {
     failed_install
     install_ours
@@ -235,6 +269,7 @@ scenario_replace() {
     expect "installed again: libaio.so.1 is still diverted" diverted_by_us libaio.so.1
     expect "installed again: Debian's libaio.so.1.0.2 still waits intact" system_diverted
     remove_ours
+    tools_package
 }
 
 # sysbench_ran STATUS: sysbench exited STATUS, 0, after its report.

@@ -1,8 +1,8 @@
 /* A single-threaded program that sandboxes itself: it opens what it needs,
  * installs a seccomp filter that kills the process on any syscall but
- * upstream libaio's and a few of its own, then uses libaio under it: reads,
- * a wait, polls, a timeout, a cancelled poll, io_pgetevents, io_destroy and
- * a second context. A library that makes any other syscall (membarrier,
+ * upstream libaio's and a few of its own, then uses libaio under it: an
+ * io_setup that the kernel refuses with EAGAIN, reads, a wait, polls, a
+ * timeout, a cancelled poll, io_pgetevents, io_destroy and a second context. A library that makes any other syscall (membarrier,
  * sched_yield, mmap...) kills it with SIGSYS. Nothing here calls malloc,
  * so a library that allocates under the filter makes the process's first
  * malloc, and its getrandom and brk get it killed too. */
@@ -31,6 +31,16 @@ static int scratch_file(void)
     return fd;
 }
 
+/* /proc/sys/fs/aio-max-nr: an io_setup of one event more is refused. */
+static long aio_max_nr(void)
+{
+    long max = 0;
+    FILE *file = fopen("/proc/sys/fs/aio-max-nr", "r");
+    require("read /proc/sys/fs/aio-max-nr", file && fscanf(file, "%ld", &max) == 1);
+    fclose(file);
+    return max;
+}
+
 static struct iocb *read_of(struct iocb *cb, int fd, char *buffer, long id)
 {
     io_prep_pread(cb, fd, buffer, READ_BYTES, 0);
@@ -54,9 +64,14 @@ int main(void)
     const struct timespec ten_ms = {0, 10 * 1000 * 1000};
     io_context_t ctx = 0;
     int n;
+    /* Nothing but the kernel's answer, with the report off (the library
+     * reads /proc/sys/fs with it on). Above 4194304 events the kernel
+     * answers EINVAL instead: its own bound on a ring. */
+    long too_many = aio_max_nr() + 1;
 
     enter_sandbox(allowed, ALLOWED_COUNT(allowed), 0);
 
+    expect("io_setup(aio-max-nr + 1) is refused", io_setup(too_many, &ctx), too_many > 4194304 ? -EINVAL : -EAGAIN);
     expect("io_setup(16)", io_setup(16, &ctx), 0);
     require("a context", ctx != 0);
     expect("io_getevents with a zero timeout on the empty ring", io_getevents(ctx, 0, 4, events, ZERO_TIMEOUT), 0);

@@ -42,7 +42,8 @@ else
 fi
 RUNTIME_DEB=$(echo "$DEBS"/libaio-rs1_*.deb)
 DEV_DEB=$(echo "$DEBS"/libaio-rs-dev_*.deb)
-for deb in "$RUNTIME_DEB" "$DEV_DEB"; do
+TOOLS_DEB=$(echo "$DEBS"/libaio-rs-tools_*.deb)
+for deb in "$RUNTIME_DEB" "$DEV_DEB" "$TOOLS_DEB"; do
     echo "--- dpkg-deb -c ${deb#"$DEBS/"}"
     dpkg-deb -c "$deb"
     echo "--- dpkg-deb -f ${deb#"$DEBS/"}"
@@ -70,6 +71,13 @@ for entry in ./usr/include/libaio.h ".$LIBDIR/libaio.a" ".$LIBDIR/libaio.so -> l
              ".$LIBDIR/pkgconfig/libaio.pc" ./usr/share/doc/libaio-rs-dev/copyright; do
     check "libaio-rs-dev has $entry" grep -qxF -- "$entry" <(contents "$DEV_DEB")
 done
+check "libaio-rs-tools has aiostat, its page, its doc, and nothing else" \
+    same "libaio-rs-tools' files" "$(printf '%s\n' ./usr/bin/aiostat ./usr/share/doc/libaio-rs-tools/changelog.Debian.gz \
+        ./usr/share/doc/libaio-rs-tools/copyright ./usr/share/man/man1/aiostat.1.gz)" "$(contents "$TOOLS_DEB")"
+check "libaio-rs-tools is Section admin, Architecture $(dpkg-architecture -qDEB_HOST_ARCH), depends on libc6" \
+    same "Section, Architecture, Depends" "admin $(dpkg-architecture -qDEB_HOST_ARCH) libc6" \
+    "$(dpkg-deb -f "$TOOLS_DEB" Section Architecture Depends | sed 's/^[A-Za-z]*: //; s/ (.*//' | paste -sd ' ')"
+check "libaio-rs-dev has no aiostat" lacks aiostat <(contents "$DEV_DEB")
 dpkg-deb --fsys-tarfile "$RUNTIME_DEB" | tar -xO ".$LIBDIR/libaio.so.1.0.2" > "$WORK/packaged.so"
 check "the packaged libaio.so.1.0.2 is this build's (same build-id as $OUR_SO)" \
     same "build-id" "$(build_id "$OUR_SO")" "$(build_id "$WORK/packaged.so")"

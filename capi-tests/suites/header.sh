@@ -61,20 +61,49 @@ mixed_includes_compile() {
 }
 check "same include guard: either header first, the other adds nothing" mixed_includes_compile
 
-# The probe prints layouts and helper bytes; ours must print what the system's does.
-probe() { # probe NAME INCLUDE_DIR COMPILER_FLAGS...: builds and runs the probe
-    local name=$1 include=$2; shift 2
-    gcc "$@" -I"$include" "$HEADER_DIR/probe.c" -o "$WORK/$name" && "$WORK/$name" > "$WORK/$name.out"
+# The probe prints layouts and helper bytes; ours must print what upstream's
+# does, on every architecture: built with that architecture's compiler
+# against Debian's libaio.h of that architecture, and run (under qemu-user
+# elsewhere than here: the probe makes no syscall of libaio's). kernel.c
+# prints where the kernel's uapi of that architecture puts each field; the
+# probe must print the same for libaio.h's name of it.
+source "$ROOT/cdylib/arches.sh"
+source "$ROOT/capi-tests/archive.sh"
+probe() { # probe ARCH NAME SOURCE INCLUDE_DIR COMPILER_FLAGS...: builds and runs SOURCE
+    local arch=$1 name=$2 source=$3 include=$4; shift 4
+    local program="$WORK/$arch-$name" runner=()
+    [ "$arch" = "$(native_arch)" ] || runner=("$(qemu_user "$arch")")
+    "$(tool "$arch" gcc)" -static "$@" -I"$include" "$source" -o "$program" &&
+        "${runner[@]}" "$program" > "$program.out"
 }
-probe probe-system "$SYSTEM_INCLUDE" -std=gnu11 $STRICT
-for std in gnu11 c11; do
-    if probe "probe-ours-$std" "$OUR_INCLUDE" -std=$std $STRICT \
-        && diff -u "$WORK/probe-system.out" "$WORK/probe-ours-$std.out"; then
-        pass "probe (-std=$std): same sizes, offsets, field types, enum values and helper bytes"
+for arch in "${ARCHES[@]}"; do
+    if [ "$arch" = "$(native_arch)" ]; then
+        upstream_include=$SYSTEM_INCLUDE
     else
-        fail "probe (-std=$std): same sizes, offsets, field types, enum values and helper bytes"
+        upstream_include="$(debian_libaio "$arch")/usr/include" || { fail "[$arch] Debian's libaio.h fetched"; continue; }
+    fi
+    if ! probe "$arch" upstream "$HEADER_DIR/probe.c" "$upstream_include" -std=gnu11 $STRICT; then
+        fail "[$arch] probe builds and runs with upstream's header"
+        continue
+    fi
+    for std in gnu11 c11; do
+        if probe "$arch" "ours-$std" "$HEADER_DIR/probe.c" "$OUR_INCLUDE" -std=$std $STRICT $PICKY \
+            && diff -u "$WORK/$arch-upstream.out" "$WORK/$arch-ours-$std.out"; then
+            pass "[$arch] probe (-std=$std): same sizes, offsets, field types, enum values and helper bytes as upstream's header"
+        else
+            fail "[$arch] probe (-std=$std): same sizes, offsets, field types, enum values and helper bytes as upstream's header"
+        fi
+    done
+    if probe "$arch" kernel "$HEADER_DIR/kernel.c" "$OUR_INCLUDE" $STRICT &&
+       [ "$(grep -c '^field' "$WORK/$arch-kernel.out")" -eq 16 ] &&
+       sed 's/ type=[^=]*$//' "$WORK/$arch-ours-gnu11.out" > "$WORK/$arch-ours.layout" &&
+       ! grep -vxFf "$WORK/$arch-ours.layout" "$WORK/$arch-kernel.out"; then
+        pass "[$arch] struct iocb and io_event as the kernel's linux/aio_abi.h: their 16 fields at the same offsets, of the same sizes"
+    else
+        fail "[$arch] struct iocb and io_event as the kernel's linux/aio_abi.h (above: the kernel's that ours lacks)"
     fi
 done
+echo "[s390x] the fields that big-endian swaps:" $(grep -E 'iocb\.(key|aio_rw_flags|u\.poll\.(events|__pad1)) ' "$WORK/s390x-ours-gnu11.out" | sed 's/^field //; s/ size=.*//')
 
 # Each function and typedef against a pointer of its spelled-out type, with the
 # header included twice. The system header passing shows signatures.c spells
@@ -94,13 +123,15 @@ check "our header: same signatures, picky warnings (gcc -std=c11)" \
 check "our header: same signatures, picky warnings (g++)" \
     signatures "$OUR_INCLUDE" g++ -x c++ $PICKY
 
-# On other ABIs the header must stop at its #error rather than give a layout
+# On 32-bit ABIs the header must stop at its #error rather than give a layout
 # that differs from upstream's. The system header's probe building there shows
-# the toolchain supports the ABI, so only our #error can stop ours.
-for abi in -m32 -mx32; do
-    if ! gcc $abi -std=gnu11 $STRICT -I"$SYSTEM_INCLUDE" -c "$HEADER_DIR/probe.c" -o /dev/null; then
-        fail "$abi: the system header's probe builds (gcc-multilib installed?)"
-    elif gcc $abi -std=gnu11 $STRICT -I"$OUR_INCLUDE" -c "$HEADER_DIR/probe.c" -o /dev/null \
+# the toolchain supports the ABI, so only our #error can stop ours. (Cross
+# compilers, not gcc-multilib, which Debian's cross compilers exclude.)
+for compiler in i686-linux-gnu-gcc x86_64-linux-gnux32-gcc arm-linux-gnueabihf-gcc; do
+    abi=${compiler%-gcc}
+    if ! $compiler -std=gnu11 $STRICT -I"$SYSTEM_INCLUDE" -c "$HEADER_DIR/probe.c" -o /dev/null; then
+        fail "$abi: the system header's probe builds (make deps installs $compiler)"
+    elif $compiler -std=gnu11 $STRICT -I"$OUR_INCLUDE" -c "$HEADER_DIR/probe.c" -o /dev/null \
             2> "$WORK/abi.err"; then
         fail "$abi: our header refuses an ABI whose layout it does not give"
     elif grep 'error:' "$WORK/abi.err" | grep -qv 'error: #error'; then

@@ -15,7 +15,7 @@ else
     fail "make install PREFIX=/usr DESTDIR=..."
 fi
 
-DIST="$ROOT/target/dist"
+DIST="$ROOT/target/dist/$(dpkg --print-architecture)"
 check "libaio.so.1.0.2 is the built library, stripped" cmp -s "$lib/libaio.so.1.0.2" "$DIST/libaio.so.1.0.2"
 check "libaio.so.1.0.2 has no symbol table and no debug info" \
     lacks -e '\.symtab' -e '\.debug_' <(readelf -S -W "$lib/libaio.so.1.0.2")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The man pages in debian/man (section 3, and libaio-rs(7)), installed into a tree laid out like
+# The man pages in debian/man (section 3, aiostat(1) and libaio-rs(7)), installed into a tree laid out like
 # /usr/share/man: every function of include/libaio.h has a page that man
 # finds, whose NAME line names it and whose SYNOPSIS shows the header's
 # prototype; every page renders without a warning; `man io_getevents` shows
@@ -20,7 +20,8 @@ done
 # The installed tree: our pages in man3, and a stand-in for manpages-dev's
 # io_getevents(2), which our io_getevents(3) must win over.
 TREE="$WORK/man"
-mkdir -p "$TREE/man2" "$TREE/man3" "$TREE/man7"
+mkdir -p "$TREE/man1" "$TREE/man2" "$TREE/man3" "$TREE/man7"
+cp "$PAGES_DIR"/*.1 "$TREE/man1/"
 cp "$PAGES_DIR"/*.3 "$TREE/man3/"
 cp "$PAGES_DIR"/*.7 "$TREE/man7/"
 cat > "$TREE/man2/io_getevents.2" <<'EOF'
@@ -109,7 +110,7 @@ for name in "${FUNCTIONS[@]}"; do
 done
 
 # Each page renders without a warning; each link leads to a page.
-for file in "$TREE"/man3/*.3 "$TREE"/man7/*.7; do
+for file in "$TREE"/man1/*.1 "$TREE"/man3/*.3 "$TREE"/man7/*.7; do
     base=$(basename "$file")
     if is_link "$file"; then
         target=$(sed -n '1s|^\.so man3/||p' "$file")
@@ -128,6 +129,7 @@ done
 # man picks section 3 before 2 (man-db's default order), so our page wins.
 check "the stand-in io_getevents(2) is installed" test "$(man -w 2 io_getevents)" = "$TREE/man2/io_getevents.2"
 check "man -w libaio-rs finds libaio-rs(7)" test "$(man -w libaio-rs)" = "$TREE/man7/libaio-rs.7"
+check "man -w aiostat finds aiostat(1)" test "$(man -w aiostat)" = "$TREE/man1/aiostat.1"
 check "man -w io_getevents finds our io_getevents(3)" test "$(man -w io_getevents)" = "$TREE/man3/io_getevents.3"
 check "man io_getevents shows our io_getevents(3)" \
     cmp -s <(man io_getevents 2> /dev/null) <(man -l "$TREE/man3/io_getevents.3" 2> /dev/null)

@@ -3,10 +3,15 @@
 # LIBAIO_RS_SLOW_SUBMIT_US) against what really happened: a submission that
 # blocks (timed by the program itself, with the system libaio too),
 # O_DIRECT reads of tmpfs that do not, counts against strace, fio's forked
-# jobs, errors in res by errno, fork, and silence when it is off. The
-# workloads are capi-tests/report/report.c's modes.
+# jobs, errors in res by errno, fork, silence when it is off, an io_setup
+# refused with EAGAIN explained (the limit lowered for real, the request over
+# it alone, an EAGAIN that is not the limit's), and the text's layout: the
+# JSON's numbers, the diagnosis first, bars, lines under 100 columns. The
+# workloads are capi-tests/report/report.c's and eagain.c's modes.
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/capi-tests/api/lib.sh"
+source "$ROOT/capi-tests/report/lib.sh"
+source "$ROOT/capi-tests/report/text.sh"
 # Switches inherited from the caller would change every run below.
 unset LIBAIO_RS_STATS LIBAIO_RS_STATS_JSON LIBAIO_RS_SLOW_SUBMIT_US LIBAIO_RS_FORCE_SYSCALL
 
@@ -19,74 +24,6 @@ at_exit "rm -rf '$TMPFS_DIR'"
 # A disk filesystem (not tmpfs, which takes misaligned O_DIRECT buffers).
 DISK_DIR=$(mktemp -d /var/tmp/capi-report.XXXXXX)
 at_exit "rm -rf '$DISK_DIR'"
-
-# verify LABEL ADVICE COMMAND...: a check that COMMAND succeeds; on failure
-# it says what to do (ADVICE).
-verify() {
-    local label=$1 advice=$2; shift 2
-    if "$@"; then pass "$label"; else fail "$label: $advice"; fi
-}
-
-# verify_text LABEL ADVICE PATTERN FILE: a check that FILE, a text report,
-# has a line matching the extended regexp PATTERN; on failure it shows FILE.
-verify_text() {
-    if grep -qE -- "$3" "$4"; then
-        pass "$1"
-    else
-        fail "$1: $2"
-        sed 's/^/    /' "$4"
-    fi
-}
-
-# run_report NAME LIBDIR [VAR=VALUE...] -- COMMAND...: runs COMMAND (the
-# report program, maybe under strace) with LIBDIR on the library path and
-# the variables set; its stdout in NAME.out, its stderr in NAME.err. Relays
-# the program's checks, checks that it exited 0 and that the program's io_*
-# calls went to LIBDIR/libaio.so.1.
-run_report() {
-    local name=$1 libdir=$2 vars=() status; shift 2
-    while [ "$1" != -- ]; do vars+=("$1"); shift; done
-    shift
-    traced "$WORK/$name.bindings" env "${vars[@]}" LD_LIBRARY_PATH="$libdir" "$@" \
-        >"$WORK/$name.out" 2>"$WORK/$name.err"
-    status=$?
-    relay_checks "$name" "$WORK/$name.out"
-    check "$name: exits 0" [ "$status" -eq 0 ]
-    check_bound_to "$name" "$WORK/$name.bindings" "$REPORT" "$libdir/libaio.so.1"
-}
-
-# printed NAME KEY: what run NAME printed on its "KEY VALUE" line.
-printed() { awk -v key="$2" '$1 == key { print $2 }' "$WORK/$1.out"; }
-
-# at_least VALUE MIN: VALUE is a number, at least MIN.
-at_least() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ]; }
-
-# objects SCOPE FILE...: the JSON objects of scope SCOPE in FILEs, one a line.
-objects() {
-    local scope=$1; shift
-    cat "$@" 2>/dev/null | jq -c --arg scope "$scope" 'select(.scope == $scope)'
-}
-
-# expect_count LABEL SCOPE N FILE...: a check that FILEs hold N objects of SCOPE.
-expect_count() {
-    local label=$1 scope=$2 want=$3 count; shift 3
-    count=$(objects "$scope" "$@" | wc -l)
-    verify "$label: $want report(s) of scope $scope" \
-        "found $count: a context reports when io_destroy ends it, a process at exit (src/report/mod.rs)" \
-        [ "$count" -eq "$want" ]
-}
-
-# expect LABEL OBJECT FILTER ADVICE [JQ OPTION...]: a check that the jq
-# FILTER holds for the JSON OBJECT; on failure it shows both and ADVICE.
-expect() {
-    local label=$1 object=$2 filter=$3 advice=$4; shift 4
-    if [ "$(jq "$@" "$filter" <<<"$object" 2>&1)" = true ]; then
-        pass "$label"
-    else
-        fail "$label: $advice"
-        echo "    '$filter' does not hold for: ${object:-(nothing)}"
-    fi
-}
 
 # 1. A read of an empty pipe blocks inside io_submit until another thread
 # writes, 50 ms later; three reads of /dev/zero before it do not. The slow
@@ -131,8 +68,9 @@ expect "blocking-pipe[ours]: the histogram holds every call, the slow one in its
      $slow[0][0] / 2 <= $r.slowest_submit_us and $r.slowest_submit_us < $slow[0][0]' \
     "bucket i counts calls of 2^(i-1) to 2^i µs, and only its non-empty buckets are listed (Counters::count_submit_time)"
 run_report "blocking-pipe[ours, text]" "$OUR_LIBDIR" LIBAIO_RS_SLOW_SUBMIT_US=$SLOW_US LIBAIO_RS_STATS=1 \
-    -- "$REPORT" blocking-pipe $FAST_READS
+    LIBAIO_RS_STATS_JSON="$WORK/blocking-text.json" -- "$REPORT" blocking-pipe $FAST_READS
 text="$WORK/blocking-pipe[ours, text].err"
+check_text_matches_json "blocking-pipe[ours, text]" "$text" "$WORK/blocking-text.json"
 verify_text "blocking-pipe[ours, text]: a context report 'libaio-rs: context 0x... of pid N:'" \
     "render::text must begin each context's report so" '^libaio-rs: context 0x[0-9a-f]+ of pid [0-9]+:' "$text"
 verify_text "blocking-pipe[ours, text]: shows slow_submits=1" "the text must show the JSON's key=value" \
@@ -153,7 +91,7 @@ else
     overcounted=
     for attempt in $(seq 20); do
         rm -f "$WORK/direct.json"
-        run_report "direct-reads[ours]" "$OUR_LIBDIR" LIBAIO_RS_STATS_JSON="$WORK/direct.json" \
+        run_report "direct-reads[ours]" "$OUR_LIBDIR" LIBAIO_RS_STATS=1 LIBAIO_RS_STATS_JSON="$WORK/direct.json" \
             -- "$REPORT" direct-reads "$TMPFS_DIR/direct" 50
         stalls=$(printed "direct-reads[ours]" slow_by_own_clock)
         counted=$(objects context "$WORK/direct.json" | jq .slow_submits)
@@ -175,6 +113,7 @@ else
         "none took 50 µs by the program's clock: the library's timing of io_submit is wrong (report::submitted)"
     expect "direct-reads: ios and ios_by_opcode count 1600 preads" "$context" \
         '.ios == 1600 and .ios_by_opcode == {"pread": 1600}' "report::submitted must count each accepted iocb by opcode"
+    check_text_matches_json "direct-reads[ours]" "$WORK/direct-reads[ours].err" "$WORK/direct.json"
 fi
 
 # 3. The report's counts against strace's: io_submit calls, the I/Os they
@@ -218,7 +157,7 @@ FIO_IODEPTH=8
 mkdir "$FIO_DIR"
 # sh execs fio in its own process, so the pid it writes is fio's.
 timeout 60 sh -c 'echo $$ > "$0"; exec "$@"' "$WORK/fio.pid" \
-    env LD_PRELOAD="$OUR_SO" LIBAIO_RS_STATS_JSON="$FIO_DIR/report.%p.json" \
+    env LD_PRELOAD="$OUR_SO" LIBAIO_RS_STATS=1 LIBAIO_RS_STATS_JSON="$FIO_DIR/report.%p.json" \
     fio --name=report --numjobs=3 --ioengine=libaio --direct=1 --rw=randrw --bs=4k --iodepth=$FIO_IODEPTH --size=2M \
     --directory="$FIO_DIR" --output-format=json --output="$WORK/fio.json" 2>"$WORK/fio.err"
 if [ $? -eq 0 ]; then
@@ -228,6 +167,7 @@ else
     sed 's/^/    /' "$WORK/fio.err"
 fi
 fio_pid=$(cat "$WORK/fio.pid")
+TEXT_OUTPUTS+=("$WORK/fio.err")
 expect_count "fio" context 3 "$FIO_DIR"/report.*.json
 expect_count "fio" process 0 "$FIO_DIR"/report.*.json
 verify "fio: each report is in the file its pid names" "LIBAIO_RS_STATS_JSON's %p must be the writer's pid" \
@@ -261,6 +201,7 @@ else
         verify_text "res-errors[text]: res_errors: lists $entry" "render::text must list each errno=count" \
             "res_errors:( [A-Za-z0-9_]+=[0-9]+)* $entry( |\$)" "$WORK/res-errors[ours].err"
     done
+    check_text_matches_json "res-errors[ours]" "$WORK/res-errors[ours].err" "$WORK/errors.json"
 fi
 
 # 6. Off by default: the same mix, without the switches, writes nothing to
@@ -290,6 +231,7 @@ traced_off on LIBAIO_RS_STATS=1 LIBAIO_RS_STATS_JSON="$WORK/on.json"
 verify "mix[on]: the same trace shows the report" \
     "strace must log the report's write(2, ...) and its O_CREAT open, or the check above sees nothing" \
     eval 'grep -q "write(2," "$WORK/on.strace" && grep -q O_CREAT "$WORK/on.strace"'
+check_text_matches_json "mix[on]" "$WORK/on.err" "$WORK/on.json"
 
 # 7. fork: the child's reports count the child's context only.
 FORK_DIR="$WORK/fork"
@@ -308,4 +250,102 @@ expect "fork: the child's process report counts its own context only" \
 expect "fork: the parent's process report counts its own context only" \
     "$(objects process "$FORK_DIR/report.$parent.json")" '.pid == $parent and .contexts == 1 and .ios == 3' \
     "the child's counts must not reach the parent" --argjson parent "${parent:-0}"
+
+# 8. An io_setup refused with EAGAIN, explained when the report is on: the
+# request, aio-nr and aio-max-nr read at that moment, what this process holds
+# (its live contexts' events), and what to do. eagain.c's programs print what
+# they asked for and what /proc said just before and after the call. The
+# kernel refuses when aio-nr + nr_events would pass aio-max-nr (lowered here
+# for a moment, with another process holding contexts), when nr_events alone
+# is over it, and for other reasons (a seccomp filter stands in for them).
+EAGAIN="$WORK/eagain"
+build eagain gcc -O2 "$ROOT/capi-tests/report/eagain.c" "${OUR_BUILD[@]}" || finish
+source "$ROOT/capi-tests/report/eagain.sh"
+
+# The limit: another process holds 3 contexts of 100 events; this one holds
+# 64 + 32 and asks for LIMIT_ASK more, with aio-max-nr at aio-nr +
+# LIMIT_MARGIN. Run again while another program changes aio-nr meanwhile.
+mkfifo "$WORK/hold.in"
+LD_LIBRARY_PATH="$SYSTEM_LIBDIR" "$EAGAIN" hold 100 3 <"$WORK/hold.in" >"$WORK/hold.out" 2>&1 &
+holder=$!
+exec {hold_in}>"$WORK/hold.in"
+wait_for_ready "$WORK/hold.out"
+for attempt in 1 2 3 4 5; do
+    run_refusal limit "$OUR_LIBDIR" lower_limit refuse $LIMIT_ASK 64 32
+    steady limit && break
+    echo "limit: attempt $attempt disturbed: io_setup answered $(printed limit io_setup_result), aio-nr went from" \
+        "$(printed limit aio_nr_before) to $(printed limit aio_nr_after); again"
+done
+verify "limit: fs.aio-max-nr is back to $ORIGINAL_MAX" "restore_aio_max_nr must put it back" \
+    [ "$(cat "$AIO_MAX_NR")" = "$ORIGINAL_MAX" ]
+exec {hold_in}>&-
+wait "$holder"
+relay_checks holder "$WORK/hold.out"
+check_refusal limit $LIMIT_ASK "${LOWERED_MAX:-0}" 64 "aio-nr + nr_events is over aio-max-nr, aiostat, sysctl" \
+    'contains("aio-nr + nr_events is over aio-max-nr") and contains("aiostat") and contains("sysctl fs.aio-max-nr")
+     and (contains("alone") or contains("Not the limit") | not)'
+expect "limit: aio_nr counts the other process's $(printed hold held_events) events besides this one's" \
+    "$(objects io_setup "$WORK/limit.json")" '.aio_nr >= .held_events + $holder' \
+    "aio-nr is read from /proc/sys/fs/aio-nr" --argjson holder "$(printed hold held_events)"
+
+# nr_events alone over aio-max-nr (the kernel answers EINVAL instead above
+# 4194304 events, its own bound on a ring). The system libaio answers the same.
+ALONE_ASK=$(($(cat "$AIO_MAX_NR") + 1))
+if [ "$ALONE_ASK" -gt 4194304 ]; then
+    echo "SKIP: alone: fs.aio-max-nr is $((ALONE_ASK - 1)): io_setup($ALONE_ASK) gets EINVAL, not EAGAIN"
+else
+    for attempt in 1 2 3 4 5; do
+        run_refusal alone "$OUR_LIBDIR" : refuse $ALONE_ASK 16
+        steady alone && break
+    done
+    check_refusal alone $ALONE_ASK "$(printed alone aio_max_nr)" 16 "nr_events alone is over aio-max-nr, sysctl" \
+        'contains("nr_events alone is over aio-max-nr") and contains("sysctl fs.aio-max-nr")
+         and (contains("aio-nr + nr_events") or contains("Not the limit") | not)'
+    run_refusal "alone[system]" "$SYSTEM_LIBDIR" : refuse $ALONE_ASK 16
+    verify "alone[system]: io_setup($ALONE_ASK) answers -EAGAIN with the system libaio too" \
+        "our answer must be upstream's (contexts::setup)" [ "$(printed "alone[system]" io_setup_result)" = -11 ]
+fi
+
+# An EAGAIN that is not the limit's: the numbers are within it, and the
+# diagnosis says so rather than blaming it.
+for attempt in 1 2 3 4 5; do
+    run_refusal filtered "$OUR_LIBDIR" : filtered 16 8
+    steady filtered && break
+done
+check_refusal filtered 16 "$(printed filtered aio_max_nr)" 8 "not the limit" \
+    'contains("Not the limit") and (contains("over aio-max-nr") or contains("sysctl") | not)'
+expect "filtered: the numbers are within the limit" "$(objects io_setup "$WORK/filtered.json")" \
+    '.aio_nr + .nr_events <= .aio_max_nr' "the filter, not the limit, refused it"
+
+# With the report off, an EAGAIN makes no syscall beyond the kernel's answer
+# (suites/sandbox.sh runs one under a seccomp allowlist); on, it reads the
+# two files of /proc/sys/fs (so that the check of the other can fail).
+for state in off on; do
+    switch=LIBAIO_RS_STATS=0
+    [ "$state" = off ] || switch=LIBAIO_RS_STATS=1
+    strace -f -qq -e trace=openat,write -o "$WORK/eagain-$state.strace" env "$switch" LD_LIBRARY_PATH="$OUR_LIBDIR" \
+        "$EAGAIN" filtered 16 8 <<<go >"$WORK/eagain-$state.out" 2>&1
+done
+if [ -z "$(grep -E 'openat\(AT_FDCWD, "/proc/sys/fs/|write\(2,' "$WORK/eagain-off.strace")" ]; then
+    pass "eagain[off]: no read of /proc/sys/fs, nothing written"
+else
+    fail "eagain[off]: with the report off the library reads and writes nothing (report::setup_failed checks on())"
+    grep -E 'openat\(AT_FDCWD, "/proc/sys/fs/|write\(2,' "$WORK/eagain-off.strace" | sed 's/^/    /'
+fi
+verify "eagain[on]: the trace shows the reads of /proc/sys/fs/aio-nr and aio-max-nr" \
+    "report::setup_failed must read both, or the check above sees nothing" \
+    eval 'grep -q "openat(AT_FDCWD, \"/proc/sys/fs/aio-nr\"" "$WORK/eagain-on.strace" &&
+          grep -q "openat(AT_FDCWD, \"/proc/sys/fs/aio-max-nr\"" "$WORK/eagain-on.strace"'
+
+# 9. The text's layout, over every text report above: lines under 100
+# columns, and a histogram bar for each bucket, as long as its share of the
+# calls, all from one column.
+long=$(awk '(/^libaio-rs: / || /^ /) && length > 99 { print "    " FILENAME ": " length " columns: " $0 }' \
+    "${TEXT_OUTPUTS[@]}")
+verify "layout: no line of the reports in ${#TEXT_OUTPUTS[@]} text outputs reaches 100 columns" \
+    "render::report wraps them (Text::wrap at WIDTH):"$'\n'"$long" [ -z "$long" ]
+bars=$(cat "${TEXT_OUTPUTS[@]}" | grep -cE '^ +<[0-9]+=[0-9]+')
+bad=$(for file in "${TEXT_OUTPUTS[@]}"; do bad_bars "$file" | sed "s|^|    $(basename "$file"): |"; done)
+verify "layout: the $bars histogram lines each have a # for each 2% of their report's calls, from one column" \
+    "render's histogram draws ceil(calls * 50 / submit_calls) #:"$'\n'"$bad" eval '[ -z "$bad" ] && [ "$bars" -gt 0 ]'
 finish

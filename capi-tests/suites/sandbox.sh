@@ -129,6 +129,23 @@ for program in single threaded; do
     run_sandboxed "${program}[ours, syscalls only]" "$OUR_LIBDIR" "$WORK/sandbox-$program" LIBAIO_RS_FORCE_SYSCALL=1
     check_same_output "${program}[ours, syscalls only]" "${program}[system]"
 done
+# The control of single's first step, an io_setup refused with EAGAIN: with
+# the report on, the library reads /proc/sys/fs there, which the filter
+# forbids, so the runs above show that with it off it adds no syscall.
+env LIBAIO_RS_STATS=1 LD_LIBRARY_PATH="$OUR_LIBDIR" TMPDIR="$WORK" "$WORK/sandbox-single" >"$WORK/report-on.out" 2>/dev/null &
+pid=$!
+wait "$pid" 2>/dev/null
+status=$?
+if [ "$status" -eq "$KILLED_BY_SIGSYS" ] && [ ! -s "$WORK/report-on.out" ] &&
+   killed_by=$(killing_syscall "$pid" env LIBAIO_RS_STATS=1 LD_LIBRARY_PATH="$OUR_LIBDIR" TMPDIR="$WORK" \
+       "$WORK/sandbox-single") && [[ $killed_by == openat* ]]; then
+    pass "single[ours, report on]: killed in its first step, the refused io_setup, by $killed_by"
+else
+    fail "single[ours, report on]: with LIBAIO_RS_STATS=1 the refused io_setup's read of /proc/sys/fs must kill it" \
+        "(status $status, want $KILLED_BY_SIGSYS; it printed $(wc -l <"$WORK/report-on.out") lines, want none;" \
+        "killed by ${killed_by:-?}): report::setup_failed reads /proc only with the report on"
+fi
+
 # A reaper polling in user space while io_destroy runs: ours only (upstream
 # reads the unmapped ring there and crashes); it ends with -EINVAL all the same.
 for mode in "" "syscalls only"; do

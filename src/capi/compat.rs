@@ -2,9 +2,10 @@
 //! non-default versions (`name@LIBAIO_0.1`): only old binaries and
 //! `dlvsym(..., "LIBAIO_0.1")` reach them, and they are not in the header.
 
-use super::{get_events, to_c};
+use super::queue::io_queue_wait;
+use super::syscalls::io_getevents;
+use super::to_c;
 use crate::abi::{io_context_t, io_event, iocb};
-use crate::reap::Wait;
 use crate::sys;
 use core::ffi::{c_int, c_long};
 use libc::timespec;
@@ -27,7 +28,8 @@ unsafe extern "C" fn io_getevents_0_1(
     events: *mut io_event,
     timeout: *const timespec,
 ) -> c_int {
-    get_events(ctx, 1, nr, events, timeout, Wait::Plain)
+    // SAFETY: the current entry point, with the same contract.
+    unsafe { io_getevents(ctx, 1, nr, events, timeout.cast_mut()) }
 }
 compat_version!(io_getevents_0_1, "io_getevents");
 
@@ -41,6 +43,7 @@ compat_version!(io_cancel_0_1, "io_cancel");
 
 /// Old `io_queue_wait(ctx, timeout)`: the same as the current one.
 unsafe extern "C" fn io_queue_wait_0_1(ctx: io_context_t, timeout: *const timespec) -> c_int {
-    get_events(ctx, 0, 0, core::ptr::null_mut(), timeout, Wait::Plain)
+    // SAFETY: the current entry point, with the same contract.
+    unsafe { io_queue_wait(ctx, timeout.cast_mut()) }
 }
 compat_version!(io_queue_wait_0_1, "io_queue_wait");

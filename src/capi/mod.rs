@@ -23,25 +23,24 @@ fn to_c(result: Result<c_int, Errno>) -> c_int {
     result.unwrap_or_else(|Errno(errno)| -errno)
 }
 
-/// The body every `io_getevents`-style entry point shares.
+/// The request of every `io_getevents`-style entry point.
 #[inline(always)]
-fn get_events(
+fn request(
     ctx: io_context_t,
     min_nr: c_long,
     nr: c_long,
     events: *mut io_event,
     timeout: *const timespec,
     wait: Wait,
-) -> c_int {
-    let request = Request {
+) -> Request {
+    Request {
         ctx: ctx as usize,
         min_nr,
         nr,
         events: events as usize,
         timeout: timeout as usize,
         wait,
-    };
-    to_c(request.run())
+    }
 }
 
 /// Gives the `#[no_mangle]` function `$name` (defined in the same module) the

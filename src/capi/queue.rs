@@ -1,10 +1,11 @@
 //! The queue helpers: io_queue_init, io_queue_release, io_queue_run and the
 //! current io_queue_wait.
 
-use super::{get_events, to_c, versioned};
+use super::syscalls::io_getevents;
+use super::{to_c, versioned};
 use crate::abi::{io_callback_t, io_context_t};
 use crate::contexts;
-use crate::reap::{self, Wait};
+use crate::reap;
 use crate::runtime;
 use core::ffi::{c_int, c_long};
 use libc::timespec;
@@ -45,6 +46,7 @@ versioned!(io_queue_run, "LIBAIO_0.1");
 /// Not declared in the header, as upstream.
 #[no_mangle]
 pub unsafe extern "C" fn io_queue_wait(ctx: io_context_t, timeout: *mut timespec) -> c_int {
-    get_events(ctx, 0, 0, core::ptr::null_mut(), timeout, Wait::Plain)
+    // SAFETY: the same contract.
+    unsafe { io_getevents(ctx, 0, 0, core::ptr::null_mut(), timeout) }
 }
 versioned!(io_queue_wait, "LIBAIO_0.4");

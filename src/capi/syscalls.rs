@@ -1,7 +1,7 @@
 //! The syscall wrappers: io_setup, io_destroy, io_submit, io_cancel,
 //! io_getevents and io_pgetevents (current versions).
 
-use super::{get_events, to_c, versioned};
+use super::{request, to_c, versioned};
 use crate::abi::{io_context_t, io_event, iocb};
 use crate::contexts;
 use crate::reap::Wait;
@@ -51,7 +51,9 @@ versioned!(io_cancel, "LIBAIO_0.4");
 /// Reaps between `min_nr` and `nr` completions into `events`, waiting at most
 /// `*timeout` (forever if NULL). Returns the count or -errno. Served from the
 /// ring without a syscall whenever no wait is needed.
+// Not inlined into io_queue_wait and the `LIBAIO_0.1` entry, which call it.
 #[no_mangle]
+#[inline(never)]
 pub unsafe extern "C" fn io_getevents(
     ctx: io_context_t,
     min_nr: c_long,
@@ -59,7 +61,7 @@ pub unsafe extern "C" fn io_getevents(
     events: *mut io_event,
     timeout: *mut timespec,
 ) -> c_int {
-    get_events(ctx, min_nr, nr, events, timeout, Wait::Plain)
+    to_c(request(ctx, min_nr, nr, events, timeout, Wait::Plain).run())
 }
 versioned!(io_getevents, "LIBAIO_0.4");
 
@@ -73,13 +75,7 @@ pub unsafe extern "C" fn io_pgetevents(
     timeout: *mut timespec,
     sigmask: *mut sigset_t,
 ) -> c_int {
-    get_events(
-        ctx,
-        min_nr,
-        nr,
-        events,
-        timeout,
-        Wait::WithSigmask(sigmask as usize),
-    )
+    let wait = Wait::WithSigmask(sigmask as usize);
+    to_c(request(ctx, min_nr, nr, events, timeout, wait).run_outlined())
 }
 versioned!(io_pgetevents, "LIBAIO_0.5");

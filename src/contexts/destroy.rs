@@ -4,7 +4,7 @@
 //! has come back.
 
 use super::consume::Backoff;
-use super::{entries, find_live, Slot, DYING, KERNEL_COUNT, LIVE, TOMBSTONE, USER, WAITERS};
+use super::{find_live, find_with, Slot, DYING, KERNEL_COUNT, LIVE, TOMBSTONE, USER, WAITERS};
 use crate::sync::{self, weakened, Ordering, Weakening};
 use crate::sys::{self, Errno};
 use crate::{hazard, report};
@@ -22,7 +22,7 @@ pub fn destroy(ctx: usize) -> Result<c_int, Errno> {
             }
             continue; // another destroyer came first
         }
-        match entries(ctx).find(|slot| slot.state.load(Ordering::Acquire) & DYING != 0) {
+        match find_with(ctx, DYING) {
             Some(slot) if !weakened(Weakening::SecondDestroyerWaits) => wait_while_dying(slot, ctx),
             // Not ours, or gone: the kernel answers.
             _ => return sys::io_destroy(ctx),

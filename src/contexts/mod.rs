@@ -113,7 +113,14 @@ fn entries(ctx: usize) -> impl Iterator<Item = &'static Slot> {
 /// entry for the same address may still be dying; lookups reach this one
 /// once that one is a tombstone.
 fn find_live(ctx: usize) -> Option<&'static Slot> {
-    entries(ctx).find(|slot| slot.state.load(Ordering::Acquire) & LIVE != 0)
+    find_with(ctx, LIVE)
+}
+
+/// The first entry for `ctx` whose state has a bit of `bits`. Off the hot
+/// path: one copy of the probe serves every such lookup.
+#[inline(never)]
+fn find_with(ctx: usize, bits: u32) -> Option<&'static Slot> {
+    entries(ctx).find(|slot| slot.state.load(Ordering::Acquire) & bits != 0)
 }
 
 impl Slot {
@@ -137,7 +144,8 @@ impl Slot {
 /// `io_setup`: the kernel creates the context and maps its ring; we record it.
 pub fn setup(maxevents: c_int, ctxp: usize) -> Result<c_int, Errno> {
     // SAFETY: the kernel checks ctxp before it writes the new context id there.
-    let result = unsafe { sys::io_setup(maxevents, ctxp) }?;
+    let result = unsafe { sys::io_setup(maxevents, ctxp) }
+        .inspect_err(|&errno| report::setup_failed(maxevents, errno))?;
     // SAFETY: the kernel just wrote the id to *ctxp, so it is readable,
     // and the id is the address of the ring it mapped.
     unsafe { register((ctxp as *const usize).read(), maxevents) };
@@ -211,7 +219,7 @@ pub fn record_of(ctx: usize) -> u16 {
 /// Forgets every context: called in a forked child, where the inherited
 /// rings still map the parent's completions but belong to no context.
 pub fn forget_all() {
-    for slot in crate::text::unrolled_never(&TABLE[..]) {
+    for slot in TABLE.iter() {
         slot.state.store(0, Ordering::Relaxed);
         slot.key.store(EMPTY, Ordering::Relaxed);
         slot.record.store(0, Ordering::Relaxed);

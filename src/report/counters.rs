@@ -4,8 +4,7 @@
 //! unused (so the pool lies in .bss), and added up with one loop.
 
 use crate::abi::{io_event, iocb};
-use crate::text::unrolled_never;
-use core::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// The counters that add up across contexts.
 #[derive(Clone, Copy)]
@@ -78,7 +77,8 @@ pub struct Counters {
     maxima: [AtomicU64; MAXIMA],
     slowest: [AtomicU64; SLOWEST],
     /// Errnos seen in `res` (0: a free entry), and how often.
-    errnos: [AtomicU32; ERRNOS],
+    /// (Words as wide as the others', so that `reset` zeroes all alike.)
+    errnos: [AtomicU64; ERRNOS],
     errno_counts: [AtomicU64; ERRNOS],
     /// Below zero where a program reaps from the ring by hand.
     in_flight: AtomicI64,
@@ -104,7 +104,7 @@ impl Counters {
             sums: [const { AtomicU64::new(0) }; SUMS],
             maxima: [const { AtomicU64::new(0) }; MAXIMA],
             slowest: [const { AtomicU64::new(0) }; SLOWEST],
-            errnos: [const { AtomicU32::new(0) }; ERRNOS],
+            errnos: [const { AtomicU64::new(0) }; ERRNOS],
             errno_counts: [const { AtomicU64::new(0) }; ERRNOS],
             in_flight: AtomicI64::new(0),
         }
@@ -139,9 +139,9 @@ impl Counters {
         self.sums[OPCODE_SUMS + opcode_index(opcode)].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Calls in histogram bucket `index`.
-    pub fn calls_in_bucket(&self, index: usize) -> u64 {
-        self.sums[HISTOGRAM_SUMS + index].load(Ordering::Relaxed)
+    /// The histogram's buckets: calls that took less than 2^index µs.
+    pub fn histogram(&self) -> &[AtomicU64] {
+        &self.sums[HISTOGRAM_SUMS..]
     }
 
     pub fn count_submit_time(&self, ns: u64) {
@@ -154,7 +154,12 @@ impl Counters {
         self.errnos
             .iter()
             .zip(&self.errno_counts)
-            .map(|(errno, count)| (errno.load(Ordering::Relaxed), count.load(Ordering::Relaxed)))
+            .map(|(errno, count)| {
+                (
+                    errno.load(Ordering::Relaxed) as u32,
+                    count.load(Ordering::Relaxed),
+                )
+            })
             .filter(|&(errno, _)| errno != 0)
     }
 
@@ -166,13 +171,11 @@ impl Counters {
             &self.sums[..],
             &self.maxima,
             &self.slowest,
+            &self.errnos,
             &self.errno_counts,
         ] {
             combine(words, words, zero);
         }
-        unrolled_never(&self.errnos)
-            .iter()
-            .for_each(|errno| errno.store(0, Ordering::Relaxed));
         self.in_flight.store(0, Ordering::Relaxed);
     }
 
@@ -216,10 +219,10 @@ impl Counters {
 
     #[inline(never)]
     fn count_errno(&self, errno: u32, count: u64) {
-        for (entry, counter) in unrolled_never(&self.errnos).iter().zip(&self.errno_counts) {
-            match entry.compare_exchange(0, errno, Ordering::Relaxed, Ordering::Relaxed) {
+        for (entry, counter) in self.errnos.iter().zip(&self.errno_counts) {
+            match entry.compare_exchange(0, errno.into(), Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => {}
-                Err(taken) if taken == errno => {}
+                Err(taken) if taken == errno.into() => {}
                 Err(_) => continue,
             }
             counter.fetch_add(count, Ordering::Relaxed);
@@ -257,8 +260,7 @@ impl Counters {
     pub fn submit_quantile_us(&self, percent: u64) -> u64 {
         let wanted = (self.get(Sum::SubmitCalls) * percent).div_ceil(100).max(1);
         let mut seen = 0;
-        let histogram = unrolled_never(&self.sums[HISTOGRAM_SUMS..]);
-        histogram
+        self.histogram()
             .iter()
             .position(|calls| {
                 seen += calls.load(Ordering::Relaxed);
@@ -272,7 +274,7 @@ impl Counters {
 /// the compiler does not unroll into the library's size.
 #[inline(never)]
 fn combine(mine: &[AtomicU64], theirs: &[AtomicU64], op: fn(&AtomicU64, u64)) {
-    for (mine, theirs) in unrolled_never(mine).iter().zip(theirs) {
+    for (mine, theirs) in mine.iter().zip(theirs) {
         op(mine, theirs.load(Ordering::Relaxed));
     }
 }

@@ -2,15 +2,17 @@
 //! (printed when it is destroyed, so that forked fio jobs that `_exit` are
 //! covered) and per process (at `exit()`): submissions, the time spent
 //! inside `io_submit`, completions from the ring and from the syscall,
-//! errors in `res`, the most I/Os in flight, and a diagnosis.
+//! errors in `res`, the most I/Os in flight, and a diagnosis. And when the
+//! kernel refuses an `io_setup` with EAGAIN, why (`setup_failed`).
 //!
 //! Off (the default) it costs the hot paths one relaxed load and a branch.
 //! On, it adds two `CLOCK_MONOTONIC` reads (vDSO) per `io_submit` and per
 //! reap that may wait, relaxed atomic adds, and after an `io_submit` that
 //! took longer than the threshold an `fcntl(F_GETFL)` of its file (to tell
 //! whether it was opened with O_DIRECT). It writes its reports with
-//! `write`, and `open`/`close` for the JSON file. Nothing is allocated: the
-//! counters live in static storage.
+//! `write`, and `open`/`close` for the JSON file; an `io_setup` refused with
+//! EAGAIN reads two files of /proc/sys/fs first (`open`, `read`, `close`).
+//! Nothing is allocated: the counters live in static storage.
 //!
 //! - `LIBAIO_RS_STATS=1`: the reports as text on stderr.
 //! - `LIBAIO_RS_STATS_JSON=PATH`: one JSON object per line appended to PATH
@@ -22,12 +24,13 @@ mod counters;
 mod render;
 
 use counters::{Counters, Max, Sum};
+use render::Subject;
 
 use crate::abi::{io_event, iocb};
 use crate::switches;
 use crate::sys::{self, plausible, Errno};
-use crate::text::{append_to_file, unrolled_never, Text};
-use core::ffi::{c_int, c_long};
+use crate::text::{append_to_file, Text};
+use core::ffi::{c_int, c_long, CStr};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The default threshold. A submission that does not block takes a few µs
@@ -108,6 +111,10 @@ static RECORD_TAKEN: [AtomicBool; RECORDS] = [const { AtomicBool::new(false) }; 
 static RECORD: [Counters; RECORDS] = [const { Counters::new() }; RECORDS];
 /// The counters of destroyed contexts, and what had no context of ours.
 static PROCESS: Counters = Counters::new();
+/// This process's live contexts, and the events that those of them with a
+/// record asked for: what it holds of the system's AIO events.
+static LIVE_CONTEXTS: AtomicU64 = AtomicU64::new(0);
+static LIVE_EVENTS: AtomicU64 = AtomicU64::new(0);
 
 /// The counters that the context with report record `record` counts in.
 fn counters_of(record: u16) -> &'static Counters {
@@ -121,21 +128,24 @@ fn counters_of(record: u16) -> &'static Counters {
 /// ring of `ring_slots`. Returns its record.
 #[cold]
 pub fn context_created(asked: c_int, ring_slots: u32) -> u16 {
-    let free = unrolled_never(&RECORD_TAKEN).iter().position(|taken| {
+    let free = RECORD_TAKEN.iter().position(|taken| {
         taken
             .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
     });
+    let asked = asked.max(0) as u64;
     let record = match free {
         Some(index) => {
             RECORD[index].reset();
+            LIVE_EVENTS.fetch_add(asked, Ordering::Relaxed);
             index as u16 + 1
         }
         None => 0,
     };
+    LIVE_CONTEXTS.fetch_add(1, Ordering::Relaxed);
     let counters = counters_of(record);
     counters.count(Sum::Contexts, 1);
-    counters.raise(Max::RingSize, asked.max(0) as u64);
+    counters.raise(Max::RingSize, asked);
     counters.raise(Max::RingSlots, u64::from(ring_slots));
     record
 }
@@ -144,11 +154,13 @@ pub fn context_created(asked: c_int, ring_slots: u32) -> u16 {
 /// then its counters go into the process total.
 #[cold]
 pub fn context_destroyed(record: u16, ctx: usize) {
+    LIVE_CONTEXTS.fetch_sub(1, Ordering::Relaxed);
     if record == 0 {
         return;
     }
     let counters = counters_of(record);
-    emit(counters, Some(ctx));
+    LIVE_EVENTS.fetch_sub(counters.max(Max::RingSize), Ordering::Relaxed);
+    emit(&Subject::Counters(counters, Some(ctx), slow_submit_us()));
     PROCESS.add(counters);
     RECORD_TAKEN[record as usize - 1].store(false, Ordering::Release);
 }
@@ -156,7 +168,9 @@ pub fn context_destroyed(record: u16, ctx: usize) {
 /// In a forked child: the parent's counts are not the child's.
 pub fn forget_all() {
     PROCESS.reset();
-    unrolled_never(&RECORD_TAKEN)
+    LIVE_CONTEXTS.store(0, Ordering::Relaxed);
+    LIVE_EVENTS.store(0, Ordering::Relaxed);
+    RECORD_TAKEN
         .iter()
         .for_each(|taken| taken.store(false, Ordering::Relaxed));
 }
@@ -250,14 +264,57 @@ pub fn reaped_by_syscall(
     }
 }
 
-/// The text report goes to stderr, the JSON line to its file. One buffer
+/// `io_setup(nr_events)` failed with `errno`. An EAGAIN is explained, with
+/// the report on: the request, the system's AIO events in use and their
+/// limit (/proc/sys/fs/aio-nr and aio-max-nr, read now; -1 if they cannot
+/// be), and what this process holds (`LIVE_CONTEXTS`, `LIVE_EVENTS`).
+#[cold]
+pub fn setup_failed(nr_events: c_int, errno: Errno) {
+    if errno != Errno(libc::EAGAIN) || !on() {
+        return;
+    }
+    emit(&Subject::Refusal([
+        // The kernel's nr_events is unsigned.
+        nr_events as u32 as i64,
+        proc_number(c"/proc/sys/fs/aio-nr"),
+        proc_number(c"/proc/sys/fs/aio-max-nr"),
+        LIVE_CONTEXTS.load(Ordering::Relaxed) as i64,
+        LIVE_EVENTS.load(Ordering::Relaxed) as i64,
+    ]));
+}
+
+/// The number in the file at `path`, or -1 if it cannot be read.
+#[inline(never)]
+fn proc_number(path: &CStr) -> i64 {
+    let mut digits = [0; 24];
+    if let Ok(fd) = sys::open_for_read(path.to_bytes_with_nul()) {
+        let _ = sys::read(fd, &mut digits);
+        sys::close(fd);
+    }
+    // The number, then a newline; a file not read leaves no digit.
+    let mut number = -1;
+    for &digit in &digits {
+        if !digit.is_ascii_digit() {
+            break;
+        }
+        number = number.max(0) * 10 + i64::from(digit - b'0');
+    }
+    number
+}
+
+/// The threshold of a slow `io_submit`, in µs.
+fn slow_submit_us() -> u64 {
+    SLOW_SUBMIT_NS.load(Ordering::Relaxed) / 1000
+}
+
+/// A report: the text goes to stderr, the JSON line to its file. One buffer
 /// serves for all: a signal handler's stack may be small.
-fn emit(counters: &Counters, ctx: Option<usize>) {
+#[inline(never)]
+fn emit(subject: &Subject) {
     let pid = sys::getpid();
-    let slow_us = SLOW_SUBMIT_NS.load(Ordering::Relaxed) / 1000;
     let mut report = Text::new();
     if TEXT.load(Ordering::Relaxed) {
-        render::text(&mut report, counters, ctx, pid, slow_us);
+        render::report(&mut report, subject, pid, false);
         report.write_to(libc::STDERR_FILENO);
     }
     // SAFETY: see JsonPath.
@@ -266,20 +323,17 @@ fn emit(counters: &Counters, ctx: Option<usize>) {
         // The file's name first, `%p` replaced by the pid, NUL-terminated;
         // then the line.
         report.clear();
-        let mut bytes = path
-            .iter()
-            .copied()
-            .take_while(|&byte| byte != 0)
-            .peekable();
-        while let Some(byte) = bytes.next() {
-            if byte == b'%' && bytes.next_if_eq(&b'p').is_some() {
+        let mut bytes = path.iter();
+        while let Some(&byte @ 1..) = bytes.next() {
+            if byte == b'%' && bytes.as_slice().first() == Some(&b'p') {
+                bytes.next();
                 report.push_u64(pid);
             } else {
                 report.push_byte(byte);
             }
         }
         let name_len = report.push_byte(0).as_bytes().len();
-        render::json(&mut report, counters, ctx, pid, slow_us);
+        render::report(&mut report, subject, pid, true);
         let (name, line) = report.as_bytes().split_at(name_len);
         append_to_file(name, line);
     }
@@ -289,10 +343,10 @@ fn emit(counters: &Counters, ctx: Option<usize>) {
 extern "C" fn report_process() {
     let total = Counters::new();
     total.add(&PROCESS);
-    for (record, taken) in unrolled_never(&RECORD).iter().zip(&RECORD_TAKEN) {
+    for (record, taken) in RECORD.iter().zip(&RECORD_TAKEN) {
         if taken.load(Ordering::Acquire) {
             total.add(record);
         }
     }
-    emit(&total, None);
+    emit(&Subject::Counters(&total, None, slow_submit_us()));
 }

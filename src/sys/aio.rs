@@ -1,6 +1,7 @@
 //! The kernel's AIO syscalls and the futex, as the library makes them,
 //! returning `Result` instead of touching `errno`.
 
+use super::arch::SYS_IO_PGETEVENTS;
 use super::raw::syscall;
 use super::{Errno, KERNEL_SIGSET_BYTES};
 use core::ffi::{c_int, c_long};
@@ -90,29 +91,6 @@ pub unsafe fn io_getevents(
     // SAFETY: forwarded contract.
     unsafe { syscall(libc::SYS_io_getevents, args) }
 }
-
-/// `__NR_io_pgetevents`, which the libc crate does not name on every target.
-#[cfg(target_arch = "x86_64")]
-const SYS_IO_PGETEVENTS: c_long = 333;
-#[cfg(any(
-    target_arch = "aarch64",
-    target_arch = "riscv64",
-    target_arch = "loongarch64"
-))]
-const SYS_IO_PGETEVENTS: c_long = 292; // asm-generic
-#[cfg(target_arch = "powerpc64")]
-const SYS_IO_PGETEVENTS: c_long = 388;
-#[cfg(target_arch = "mips64")]
-const SYS_IO_PGETEVENTS: c_long = 5328; // n64: 5000 + 328
-#[cfg(not(any(
-    target_arch = "x86_64",
-    target_arch = "aarch64",
-    target_arch = "riscv64",
-    target_arch = "loongarch64",
-    target_arch = "powerpc64",
-    target_arch = "mips64"
-)))]
-compile_error!("io_pgetevents' syscall number is not known for this architecture");
 
 /// `io_pgetevents(ctx, min_nr, nr, events, timeout, &{sigmask, _NSIG/8})`.
 ///

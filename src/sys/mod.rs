@@ -1,10 +1,12 @@
 //! The kernel interface: errors as the kernel reports them, the check of
 //! user pointers the library itself dereferences, and the syscalls: the AIO
 //! ones and the futex (aio.rs; under the model check, the model kernel's),
-//! and the few the report makes (raw.rs).
+//! and the few the report makes (raw.rs); what differs per architecture
+//! (arch.rs).
 
 #[cfg(not(loom))]
 mod aio;
+mod arch;
 mod raw;
 
 #[cfg(loom)]
@@ -13,7 +15,8 @@ pub use crate::model::kernel::{
 };
 #[cfg(not(loom))]
 pub use aio::*;
-pub use raw::{close, fcntl_getfl, getpid, open_for_append, write};
+pub use arch::thread_pointer;
+pub use raw::{close, fcntl_getfl, getpid, open_for_append, open_for_read, read, write};
 
 use core::ffi::c_int;
 

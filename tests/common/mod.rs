@@ -14,7 +14,28 @@ pub type Ctx = usize;
 /// What the libraries keep in `iocb.data` for `io_queue_run`.
 pub type Callback = unsafe extern "C" fn(Ctx, *mut iocb, c_long, c_long);
 
-const SYSTEM_SO: &str = "/lib/x86_64-linux-gnu/libaio.so.1";
+/// The architecture's differences, from the library's own table.
+#[path = "../../src/sys/arch.rs"]
+#[allow(dead_code)]
+mod arch;
+
+/// The distribution's libaio.so.1 in this architecture's multiarch
+/// directory (Debian 13 renamed its file libaio.so.1t64), or `LIBAIO_SYSTEM_SO`.
+fn system_so() -> String {
+    std::env::var("LIBAIO_SYSTEM_SO").unwrap_or_else(|_| {
+        let triplet = match std::env::consts::ARCH {
+            "powerpc64" if cfg!(target_endian = "little") => "powerpc64le",
+            arch => arch,
+        };
+        ["libaio.so.1", "libaio.so.1t64"]
+            .map(|name| format!("/usr/lib/{triplet}-linux-gnu/{name}"))
+            .into_iter()
+            .find(|path| std::path::Path::new(path).exists())
+            .unwrap_or_else(|| {
+                panic!("no libaio.so.1 in /usr/lib/{triplet}-linux-gnu: set LIBAIO_SYSTEM_SO")
+            })
+    })
+}
 
 /// Every entry point of the shipped ABI, by symbol version.
 pub struct Lib {
@@ -88,7 +109,7 @@ impl Lib {
 /// The distribution's libaio.so.1 (upstream 0.3.113).
 pub fn upstream() -> &'static Lib {
     static LIB: OnceLock<Lib> = OnceLock::new();
-    LIB.get_or_init(|| Lib::load(SYSTEM_SO))
+    LIB.get_or_init(|| Lib::load(&system_so()))
 }
 
 /// Our build, from `LIBAIO_RS_SO` or the release directory.
@@ -163,15 +184,22 @@ pub mod kernel {
         timeout: *const timespec,
         sigmask: *const sigset_t,
     ) -> c_int {
-        // __NR_io_pgetevents; the kernel's sigset is 8 bytes (_NSIG / 8), not glibc's 128.
-        const SYS_IO_PGETEVENTS: c_long = 333;
+        // The kernel's sigset is 8 bytes (_NSIG / 8), not glibc's 128.
         let sigset = io_sigset {
             ss: sigmask as _,
             ss_len: 8,
         };
         // SAFETY: the kernel checks every pointer; sigset outlives the call.
         result(unsafe {
-            libc::syscall(SYS_IO_PGETEVENTS, ctx, min_nr, nr, events, timeout, &sigset)
+            libc::syscall(
+                super::arch::SYS_IO_PGETEVENTS,
+                ctx,
+                min_nr,
+                nr,
+                events,
+                timeout,
+                &sigset,
+            )
         })
     }
 }
