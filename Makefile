@@ -15,11 +15,12 @@ VERSION := 0.3.113
 SO_FILE := libaio.so.1.0.2
 DIST := target/dist/$(ARCH)
 
-.PHONY: help build build-all deps header test model install demo bench deb
+.PHONY: help build build-all deps header test test-arch model install demo bench deb
 
 help:
 	@echo "make demo     build, then run fio through the system libaio and through ours"
 	@echo "make test     install test dependencies, build, run every test"
+	@echo "make test-arch ARCH=arm64|ppc64el|s390x|riscv64  every suite in that architecture's emulated machine"
 	@echo "make build    ARCH=arm64|ppc64el|s390x|riscv64 cross-builds (default: this machine's, $(ARCH))"
 	@echo "make install  PREFIX=/usr/local DESTDIR=  (libaio.so.1.0.2 + links, libaio.a, libaio.h, libaio.pc, aiostat, man pages)"
 	@echo "make header   regenerate include/libaio.h with the pinned cbindgen"
@@ -47,6 +48,13 @@ test: deps build-all
 	cargo test --release
 	$(MAKE) model
 	bash capi-tests/run.sh
+
+# One architecture's guest, fully: every suite that runs in it, in a machine
+# QEMU emulates, with Debian's kernel and libaio for it (capi-tests/guest).
+test-arch: deps
+	bash cdylib/build.sh
+	bash cdylib/build.sh $(ARCH)
+	GUEST_ARCHES=$(ARCH) GUEST_SCOPE=full bash capi-tests/run.sh suites/guest.sh
 
 # The loom build has its own target directory: --cfg loom changes every crate.
 model:

@@ -18,6 +18,15 @@ for triplet in aarch64-linux-gnu powerpc64le-linux-gnu s390x-linux-gnu riscv64-l
 done
 packages+=(libc6-dev-arm64-cross libc6-dev-ppc64el-cross libc6-dev-s390x-cross libc6-dev-riscv64-cross
            libc6-dev-i386-cross libc6-dev-x32-cross libc6-dev-armhf-cross)
+source "$(dirname "$0")/archive.sh"
+# The guests (capi-tests/guest): their initramfs is a cpio archive; QEMU's
+# system emulators run from the cache, unpacked from Debian's packages, and
+# only the libraries they link with are installed (the packages would
+# replace a newer qemu-utils).
+packages+=(cpio)
+source "$(dirname "$0")/guest/qemu.sh"
+guest_qemu_unpack
+mapfile -t -O "${#packages[@]}" packages < <(guest_qemu_libraries)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -25,7 +34,6 @@ done
 
 # Upstream's harness comes from the Debian source package: a deb-src entry for
 # the archive this machine already uses, so that no archive host is written here.
-source "$(dirname "$0")/archive.sh"
 src_list=/etc/apt/sources.list.d/libaio-rs-deb-src.sources
 configured=$(archive_stanza deb-src "$(. /etc/os-release && echo "$VERSION_CODENAME")")
 if [ "$(cat "$src_list" 2>/dev/null)" != "$configured" ]; then

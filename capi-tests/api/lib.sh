@@ -17,9 +17,11 @@ check_uses_our_header() {
 }
 
 # build NAME COMPILER ARGS...: runs COMPILER ARGS -o $WORK/NAME; a check.
+# (Inside the function that programs_from runs.)
 build() {
     local name=$1; shift
     if "$@" -o "$WORK/$name" >"$WORK/$name.build.log" 2>&1; then
+        BUILT+=("$name")
         pass "build $name"
     else
         cat "$WORK/$name.build.log"

@@ -1,11 +1,9 @@
 # What the fault programs need, set up by the suites that run them (sourced
 # after capi-tests/lib.sh; needs root) and undone at exit: SMALL_FS, a
-# 64 KiB tmpfs to fill up; LOOP_DEVICE, a loop device with direct I/O over a
-# tmpfs file, whose O_DIRECT reads complete in a kernel worker (empty if
+# 64 KiB tmpfs to fill up; LOOP_DEVICE, a loop device with direct I/O (see
+# attach_loop_device), whose O_DIRECT reads complete in a kernel worker (empty if
 # losetup failed); and a headroom under aio-max-nr that max_contexts can
 # fill with sixteen contexts of sane size.
-FAULTS_DIR="$ROOT/capi-tests/faults"
-
 SMALL_FS="$WORK/small-fs"
 mkdir -p "$SMALL_FS"
 if mount -t tmpfs -o size=64k,mode=0700 capi-faults "$SMALL_FS"; then
@@ -18,7 +16,7 @@ fi
 if attach_loop_device 1M; then
     pass "loop device $LOOP_DEVICE with direct I/O"
 else
-    fail "a loop device with direct I/O over a tmpfs file"
+    fail "a loop device with direct I/O"
     LOOP_DEVICE=
 fi
 
@@ -36,4 +34,3 @@ declare -A FAULTS_ENV=(
     [destroy_in_flight]="FAULTS_LOOP_DEVICE=$LOOP_DEVICE"
     [nospace]="FAULTS_SMALL_FS=$SMALL_FS"
 )
-FAULT_PROGRAMS=(signal destroy_in_flight destroy_while_waiting nospace full_ring max_contexts)

@@ -7,11 +7,17 @@
 # libaio. Needs root: a tmpfs mount, a loop device, maybe the aio-max-nr sysctl.
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/capi-tests/api/lib.sh"
-source "$ROOT/capi-tests/faults/resources.sh"
+FAULTS_DIR="$ROOT/capi-tests/faults"
+FAULT_PROGRAMS=(signal destroy_in_flight destroy_while_waiting nospace full_ring max_contexts)
 
-for program in "${FAULT_PROGRAMS[@]}"; do
-    build "$program" gcc -O2 -pthread "$FAULTS_DIR/$program.c" "${OUR_BUILD[@]}"
-done
+build_programs() {
+    local program
+    for program in "${FAULT_PROGRAMS[@]}"; do
+        build "$program" gcc -O2 -pthread "$FAULTS_DIR/$program.c" "${OUR_BUILD[@]}"
+    done
+}
+programs_from build_programs
+source "$ROOT/capi-tests/faults/resources.sh"
 
 # run_everywhere PROGRAM [VAR=VALUE...]: PROGRAM against our library, with
 # the fast path and without, and against the system libaio.

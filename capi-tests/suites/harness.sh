@@ -2,8 +2,9 @@
 # Upstream's test harness, from Debian's libaio source package fetched at test
 # time, run through our library twice: built against our header and library,
 # then built against the system's header and library and run with ours
-# preloaded. Each run does partcheck and, as root, extracheck (cases 8 and 10
-# on loop-mounted ext2 images).
+# preloaded; then those binaries once more with the system libaio. Each run
+# does partcheck and, as root, extracheck (cases 8 and 10 on loop-mounted
+# ext2 images).
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/capi-tests/harness/loader.sh"
 
@@ -20,20 +21,22 @@ unmount_under_work() {
 # extracheck unmounts after each case; this is for a run cut short.
 at_exit unmount_under_work
 
-(cd "$WORK" && apt-get source -qq "libaio=$HARNESS_VERSION") > "$WORK/fetch.log" 2>&1
+# fetch_harness: upstream's source with Debian's patches, in $source_dir.
 source_dir="$WORK/libaio-${HARNESS_VERSION%-*}"
-if ! grep -qx '0001-harness-Disable-failing-test-23.patch' "$source_dir/.pc/applied-patches" 2>/dev/null; then
-    fail "fetched libaio $HARNESS_VERSION with Debian's patches applied"
-    cat "$WORK/fetch.log"
-    finish
-fi
-pass "fetched libaio $HARNESS_VERSION with Debian's patches applied"
+fetch_harness() {
+    (cd "$WORK" && apt-get source -qq "libaio=$HARNESS_VERSION") > "$WORK/fetch.log" 2>&1
+    if ! grep -qx '0001-harness-Disable-failing-test-23.patch' "$source_dir/.pc/applied-patches" 2>/dev/null; then
+        fail "fetched libaio $HARNESS_VERSION with Debian's patches applied"
+        cat "$WORK/fetch.log"
+        return 1
+    fi
+    pass "fetched libaio $HARNESS_VERSION with Debian's patches applied"
+}
 
-# Only harness/ is copied: the Makefile puts -I../src before CFLAGS, and
-# ../src (upstream's header) must not exist for the header we choose to win.
-mkdir "$WORK/run"
-cp -r "$source_dir/harness" "$WORK/run/"
-harness="$WORK/run/harness"
+# Each run has its own copy of harness/ in run/NAME. Only harness/ is copied:
+# the Makefile puts -I../src before CFLAGS, and ../src (upstream's header)
+# must not exist for the header we choose to win.
+use_harness() { harness="$WORK/run/$1/harness"; }
 
 # in_harness CMD...: runs CMD in the harness folder.
 in_harness() { (cd "$harness" && "$@"); }
@@ -59,15 +62,15 @@ show_failures() {
     if [ -n "$failed" ]; then echo "$failed"; else cat "$1"; fi
 }
 
-# harness_run NAME HEADER LIBRARY CFLAGS LIBAIO [VAR=VALUE...]: builds every
-# case from clean with CFLAGS and LIBAIO, checks that they include HEADER and
-# that their io_* symbols bind to LIBRARY under the VAR=VALUE environment, then
-# runs partcheck and extracheck in that environment.
-harness_run() {
-    local name=$1 header=$2 library=$3 cflags=$4 libaio=$5; shift 5
+# harness_build NAME HEADER CFLAGS LIBAIO: builds every case in run/NAME with
+# CFLAGS and LIBAIO, and checks that they include HEADER.
+harness_build() {
+    local name=$1 header=$2 cflags=$3 libaio=$4
     local log="$WORK/$name"
-    if ! in_harness make -s clean > "$log.build" 2>&1 ||
-       ! CFLAGS=$cflags in_harness make -s -j2 all LIBAIO="$libaio" >> "$log.build" 2>&1; then
+    use_harness "$name"
+    mkdir -p "$WORK/run/$name"
+    cp -r "$source_dir/harness" "$WORK/run/$name/"
+    if ! CFLAGS=$cflags in_harness make -s -j2 all LIBAIO="$libaio" > "$log.build" 2>&1; then
         fail "harness[$name]: every case builds with $cflags"
         cat "$log.build"
         return
@@ -81,7 +84,19 @@ harness_run() {
     else
         fail "harness[$name]: the cases include $header, not: $used"
     fi
+}
 
+# harness_run NAME BUILT LIBRARY [VAR=VALUE...]: checks that the io_* symbols
+# of run/BUILT's cases bind to LIBRARY under the VAR=VALUE environment, then
+# runs partcheck and extracheck in that environment.
+harness_run() {
+    local name=$1 built=$2 library=$3; shift 3
+    local log="$WORK/$name"
+    use_harness "$built"
+    if [ ! -x "$harness/cases/3.p" ]; then
+        fail "harness[$name]: runs (its cases were not built)"
+        return
+    fi
     local program unbound=()
     for program in "$harness"/cases/*.p; do
         bound_only_to "$library" "$program" "$@" || unbound+=("${program##*/}")
@@ -131,12 +146,19 @@ harness_run() {
 }
 
 base_cflags="-Wall -Werror -g -O2"
-harness_run ours "$OUR_INCLUDE/libaio.h" "$OUR_LIBDIR/libaio.so.1" \
-    "$base_cflags -I$OUR_INCLUDE" "$OUR_LINK"
+build_programs() {
+    fetch_harness || return
+    # The libaio.h the compiler finds by itself: the system's.
+    local system_header
+    system_header=$(echo '#include <libaio.h>' | gcc -E -H -o /dev/null - 2>&1 | sed -n 's/^\. \(.*libaio\.h\)$/\1/p')
+    harness_build ours "$OUR_INCLUDE/libaio.h" "$base_cflags -I$OUR_INCLUDE" "$OUR_LINK"
+    harness_build preloaded "$system_header" "$base_cflags" -laio
+}
+programs_from build_programs run
 
-# The same binaries bind to the system library unless ours is preloaded: this
-# shows that the binding check tells the two apart.
-harness_run preloaded /usr/include/libaio.h "$OUR_SO" "$base_cflags" -laio LD_PRELOAD="$OUR_SO"
-check "harness[preloaded]: without the preload, the cases bind to $SYSTEM_SO" \
-    bound_only_to "$SYSTEM_SO" "$harness/cases/3.p"
+harness_run ours ours "$OUR_LIBDIR/libaio.so.1"
+harness_run preloaded preloaded "$OUR_SO" LD_PRELOAD="$OUR_SO"
+# The same binaries without the preload: the system libaio, for reference
+# (and the binding check tells the two libraries apart).
+harness_run system preloaded "$SYSTEM_SO"
 finish

@@ -11,8 +11,17 @@ source "$(dirname "$0")/../lib.sh"
 source "$ROOT/capi-tests/api/lib.sh"
 RACES_DIR="$ROOT/capi-tests/races"
 
-for program in handler_claim double_destroy; do
-    build "$program" gcc -O2 -pthread "$RACES_DIR/$program.c" "${OUR_BUILD[@]}" || continue
+PROGRAMS=(handler_claim double_destroy)
+build_programs() {
+    local program
+    for program in "${PROGRAMS[@]}"; do
+        build "$program" gcc -O2 -pthread "$RACES_DIR/$program.c" "${OUR_BUILD[@]}"
+    done
+}
+programs_from build_programs
+
+for program in "${PROGRAMS[@]}"; do
+    [ -x "$WORK/$program" ] || continue
     run_c_test "$program[ours]" "$OUR_LIBDIR" "$WORK/$program"
     run_c_test "$program[ours, syscalls only]" "$OUR_LIBDIR" "$WORK/$program" LIBAIO_RS_FORCE_SYSCALL=1
 done

@@ -13,14 +13,23 @@ SANDBOX_DIR="$ROOT/capi-tests/sandbox"
 KILLED_BY_SIGSYS=$((128 + 31))
 KILLED_BY_SIGALRM=$((128 + 14))
 
-for program in single threaded; do
-    build "sandbox-$program" gcc -O2 -pthread "$SANDBOX_DIR/$program.c" "${OUR_BUILD[@]}"
-done
+# The programs, and the syscalls' numbers and names from the compiler's
+# headers ("NUMBER NAME" a line): those of the architecture built for.
+build_programs() {
+    local program
+    for program in single threaded; do
+        build "sandbox-$program" gcc -O2 -pthread "$SANDBOX_DIR/$program.c" "${OUR_BUILD[@]}"
+    done
+    # Each __NR_ macro expanded by the preprocessor (some are defined by others).
+    { echo '#include <sys/syscall.h>'
+      printf '#include <sys/syscall.h>\n' | gcc -dM -E - | awk '$2 ~ /^__NR_/ { print "syscall", $2, substr($2, 6) }'
+    } | gcc -E -P - | awk '$1 == "syscall" && $2 ~ /^[0-9]+$/ { print $2, $3 }' >"$WORK/syscall-names"
+}
+programs_from build_programs syscall-names
 
-# syscall_name NUMBER: the x86_64 name of syscall NUMBER, from the C headers.
+# syscall_name NUMBER: the name of syscall NUMBER.
 syscall_name() {
-    printf '#include <sys/syscall.h>\n' | gcc -dM -E - |
-        awk -v nr="$1" '$1 == "#define" && $2 ~ /^__NR_/ && $3 == nr { sub(/^__NR_/, "", $2); print $2; exit }'
+    awk -v nr="$1" '$1 == nr { print $2; exit }' "$WORK/syscall-names"
 }
 
 # Why strace cannot be used here, if it cannot.
