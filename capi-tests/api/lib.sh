@@ -30,6 +30,16 @@ build() {
     fi
 }
 
+# build_threaded DIR PROGRAM...: builds each DIR/PROGRAM.c, threaded, against
+# our library.
+build_threaded() {
+    local dir=$1 program
+    shift
+    for program in "$@"; do
+        build "$program" gcc -O2 -pthread "$dir/$program.c" "${OUR_BUILD[@]}"
+    done
+}
+
 # lacks PATTERN FILE: FILE has no line matching PATTERN.
 lacks() {
     ! grep -q -- "$1" "$2"

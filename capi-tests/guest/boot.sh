@@ -6,7 +6,8 @@
 
 # guest_payload DIR PROGRAMS SECONDS SUITE...: writes DIR/payload.cpio, which
 # runs each SUITE in the guest (within SECONDS each) with the programs in
-# PROGRAMS and GUEST_OUR_SO as our library.
+# PROGRAMS, GUEST_OUR_SO as our library and the VAR=VALUE settings of
+# GUEST_ENV in its environment.
 guest_payload() {
     local dir=$1 programs=$2 seconds=$3
     shift 3
@@ -16,7 +17,10 @@ guest_payload() {
     cp -r "$GUEST_ROOT_DIR/capi-tests" "$GUEST_ROOT_DIR/include" "$tree/capi/"
     cp "$GUEST_OUR_SO" "$tree/capi/target/release/libaio.so"
     cp -a "$programs" "$tree/capi/programs"
-    printf 'GUEST_SUITES=(%s)\nGUEST_SUITE_SECONDS=%s\n' "$*" "$seconds" >"$tree/capi/guest.conf"
+    {
+        printf 'GUEST_SUITES=(%s)\nGUEST_SUITE_SECONDS=%s\n' "$*" "$seconds"
+        [ ${#GUEST_ENV[@]} -eq 0 ] || printf 'export %q\n' "${GUEST_ENV[@]}"
+    } >"$tree/capi/guest.conf"
     (cd "$tree" && find . -mindepth 1 | cpio -o -H newc -R 0:0 --quiet) >"$dir/payload.cpio"
 }
 

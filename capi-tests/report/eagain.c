@@ -19,16 +19,12 @@
  * strace its opens ("aio-nr") are told from the library's
  * ("/proc/sys/fs/aio-nr"). */
 #include "../api/check.h"
-#include <linux/audit.h>
+#include "../api/audit_arch.h"
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-
-#if !defined(__x86_64__) || defined(__ILP32__)
-#error "the filter checks for AUDIT_ARCH_X86_64 and its syscall numbers"
-#endif
 
 #define ERRNO_MARKER 4321
 
@@ -50,7 +46,7 @@ static void refuse_io_setup_by_filter(void)
 {
     struct sock_filter code[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, THIS_AUDIT_ARCH, 0, 3),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_setup, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EAGAIN),

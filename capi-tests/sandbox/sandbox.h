@@ -33,21 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The filter kills a syscall made with another architecture's numbers (an
- * x86_64 program's int 0x80, say), which ALLOW's __NR_ names would mistake. */
-#if defined(__x86_64__) && !defined(__ILP32__)
-#define SANDBOX_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__) && !defined(__ILP32__)
-#define SANDBOX_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SANDBOX_AUDIT_ARCH AUDIT_ARCH_PPC64LE
-#elif defined(__s390x__)
-#define SANDBOX_AUDIT_ARCH AUDIT_ARCH_S390X
-#elif defined(__riscv) && __riscv_xlen == 64
-#define SANDBOX_AUDIT_ARCH AUDIT_ARCH_RISCV64
-#else
-#error "no AUDIT_ARCH_* for this architecture here: add it"
-#endif
+#include "../api/audit_arch.h"
 
 struct allowed_syscall {
     int nr;
@@ -159,7 +145,7 @@ static inline void enter_sandbox(const struct allowed_syscall *allowed, int coun
     enum { HEAD = 3, MAX_ALLOWED = 32 };
     struct sock_filter code[HEAD + MAX_ALLOWED + 2] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SANDBOX_AUDIT_ARCH, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, THIS_AUDIT_ARCH, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
     };
     require("an allowlist of at most 32 syscalls", count <= MAX_ALLOWED);

@@ -10,12 +10,7 @@ source "$ROOT/capi-tests/api/lib.sh"
 FAULTS_DIR="$ROOT/capi-tests/faults"
 FAULT_PROGRAMS=(signal destroy_in_flight destroy_while_waiting nospace full_ring max_contexts)
 
-build_programs() {
-    local program
-    for program in "${FAULT_PROGRAMS[@]}"; do
-        build "$program" gcc -O2 -pthread "$FAULTS_DIR/$program.c" "${OUR_BUILD[@]}"
-    done
-}
+build_programs() { build_threaded "$FAULTS_DIR" "${FAULT_PROGRAMS[@]}"; }
 programs_from build_programs
 source "$ROOT/capi-tests/faults/resources.sh"
 

@@ -11,7 +11,13 @@ source "$ROOT/capi-tests/harness/loader.sh"
 HARNESS_VERSION=0.3.113-4
 # This version's partcheck runs cases 2 to 22 (there is no 9) without 8 and 10,
 # which need root (extracheck), and 23, which Debian's patch 0001 disables.
-PARTCHECK_RESULT="Pass: 18  Fail: 0  Skip: 0"
+PARTCHECK_CASES=18
+# HARNESS_SKIP (case numbers, space-separated) leaves those out of partcheck:
+# make test's emulated machines leave out the six that take a minute or more
+# there (capi-tests/suites/guest.sh); make test-arch runs them all.
+read -ra harness_skip <<<"${HARNESS_SKIP:-}"
+PARTCHECK_RESULT="Pass: $((PARTCHECK_CASES - ${#harness_skip[@]}))  Fail: 0  Skip: 0"
+[ ${#harness_skip[@]} -eq 0 ] || PARTCHECK_RESULT+=" (cases ${harness_skip[*]} left out)"
 # extracheck runs case 10, then case 8, each on its own mount.
 EXTRACHECK_CASES="cases/10.p cases/8.p"
 
@@ -108,10 +114,17 @@ harness_run() {
     fi
 
     local status=0
-    in_harness env "$@" make -s partcheck > "$log.partcheck" 2>&1 || status=$?
+    local partprogs=()
+    if [ ${#harness_skip[@]} -gt 0 ]; then
+        # The Makefile's own list, without the skipped cases.
+        mapfile -t partprogs < <(in_harness make -s -p -n partcheck 2>/dev/null | sed -n 's/^PARTPROGS := //p' |
+            tr ' ' '\n' | grep . | grep -vxF -f <(printf 'cases/%s.p\n' "${harness_skip[@]}"))
+        partprogs=("PARTPROGS=${partprogs[*]}")
+    fi
+    in_harness env "$@" make -s partcheck "${partprogs[@]}" > "$log.partcheck" 2>&1 || status=$?
     echo "harness[$name] partcheck:"
     show_results "$log.partcheck"
-    if [ $status -eq 0 ] && [ "$(grep '^Pass: ' "$log.partcheck")" = "$PARTCHECK_RESULT" ]; then
+    if [ $status -eq 0 ] && [ "$(grep '^Pass: ' "$log.partcheck")" = "${PARTCHECK_RESULT% (*}" ]; then
         pass "harness[$name]: partcheck $PARTCHECK_RESULT"
     else
         fail "harness[$name]: partcheck $PARTCHECK_RESULT (make exited $status)"

@@ -12,12 +12,7 @@ source "$ROOT/capi-tests/api/lib.sh"
 RACES_DIR="$ROOT/capi-tests/races"
 
 PROGRAMS=(handler_claim double_destroy)
-build_programs() {
-    local program
-    for program in "${PROGRAMS[@]}"; do
-        build "$program" gcc -O2 -pthread "$RACES_DIR/$program.c" "${OUR_BUILD[@]}"
-    done
-}
+build_programs() { build_threaded "$RACES_DIR" "${PROGRAMS[@]}"; }
 programs_from build_programs
 
 for program in "${PROGRAMS[@]}"; do
