@@ -12,7 +12,10 @@ AIO_MAX_NR_SAVED=
 # value in force and sets VALUE.
 lower_aio_max_nr() {
     if [ -z "$AIO_MAX_NR_SAVED" ]; then
-        exec {AIO_MAX_NR_LOCK_FD}>>"$AIO_MAX_NR_LOCK" && flock -w 60 "$AIO_MAX_NR_LOCK_FD" || return 1
+        if ! { exec {AIO_MAX_NR_LOCK_FD}>>"$AIO_MAX_NR_LOCK" && flock -w 60 "$AIO_MAX_NR_LOCK_FD"; }; then
+            fail "lower fs.aio-max-nr: take $AIO_MAX_NR_LOCK within a minute"
+            return 1
+        fi
         AIO_MAX_NR_SAVED=$(cat "$AIO_MAX_NR")
         at_exit restore_aio_max_nr
         trap 'exit 129' HUP
