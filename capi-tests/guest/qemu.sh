@@ -13,6 +13,7 @@ guest_qemu_unpack() {
     local release debs="$ARCHIVE_CACHE/guest/qemu-debs" deb
     release=$(. /etc/os-release && echo "$VERSION_CODENAME")
     [ -x "$GUEST_QEMU_DIR/usr/bin/qemu-system-s390x" ] && return 0
+    mkdir -p "$debs" || return 1
     fetch_debs "$(dpkg --print-architecture)" "$release" "$debs" "${GUEST_QEMU_PACKAGES[@]}" >"$debs.log" 2>&1 ||
         { cat "$debs.log" >&2; return 1; }
     rm -rf "$GUEST_QEMU_DIR.new"
