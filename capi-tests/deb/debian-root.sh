@@ -26,8 +26,15 @@ debian_root() {
     # The archive's key, where apt's entry names it by its file.
     keyring=($(archive_stanza deb "$suite" | sed -n 's|^Signed-By: *\(/[^ ]*\)$|--keyring=\1|p'))
     mkdir -p "$cache" && rm -rf "$root.new" "$root.log" || return 1
-    if ! debootstrap --foreign --arch="$arch" --variant=minbase --include="$packages" "${keyring[@]}" \
-            "$suite" "$root.new" "$uri" > "$root.log" 2>&1 ||
+    # debootstrap splits its target's path at spaces when it resolves the
+    # packages' dependencies (and then unpacks the required ones only): it
+    # gets a link to the cache whose path has none.
+    local link status=0
+    link=$(mktemp -u /tmp/libaio-rs-roots.XXXXXX) && ln -s "$cache" "$link" || return 1
+    debootstrap --foreign --arch="$arch" --variant=minbase --include="$packages" "${keyring[@]}" \
+        "$suite" "$link/${root##*/}.new" "$uri" > "$root.log" 2>&1 || status=$?
+    rm -f "$link"
+    if [ $status -ne 0 ] ||
        ! in_private_namespaces bash "$DEB_TESTS/second-stage.sh" "$root.new" "$arch" >> "$root.log" 2>&1; then
         echo "debian_root: debootstrap of $suite for $arch failed; the end of $root.log:" >&2
         tail -n 20 "$root.log" >&2
