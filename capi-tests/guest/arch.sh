@@ -8,6 +8,7 @@
 #   GUEST_LIBAIO    Debian's libaio package (renamed libaio1t64 in Debian 13)
 #   GUEST_QEMU      the qemu-system binary, its machine and CPU
 #   GUEST_CONSOLE, GUEST_DISK_DEVICE  the kernel's console, the disk's virtio device
+#   GUEST_MEMORY    the machine's memory
 #   GUEST_MODULES   the kernel modules the guest loads: the disk's, ext4,
 #                   loop devices (root.sh adds what they depend on)
 guest_arch() {
@@ -17,6 +18,7 @@ guest_arch() {
     GUEST_LIBAIO=libaio1
     GUEST_MODULES=(virtio_pci virtio_blk crc32c_generic ext4 loop)
     GUEST_DISK_DEVICE=virtio-blk-pci
+    GUEST_MEMORY=2G
     case $1 in
         arm64)
             GUEST_KERNEL=linux-image-arm64
@@ -27,6 +29,9 @@ guest_arch() {
             GUEST_KERNEL=linux-image-powerpc64le
             # x-vof: QEMU's own small firmware instead of SLOF, which takes seconds to start.
             GUEST_QEMU=(qemu-system-ppc64 -machine pseries,x-vof=on,cap-ccf-assist=off -cpu power9 -vga none)
+            # Debian's ppc64el kernel has 64 KiB pages, each ring one at least:
+            # upstream's case 18 maps 65,509 rings (until vm.max_map_count), 4 GiB.
+            GUEST_MEMORY=6G
             GUEST_CONSOLE=hvc0 ;;
         s390x)
             GUEST_KERNEL=linux-image-s390x

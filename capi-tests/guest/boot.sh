@@ -40,7 +40,7 @@ relay_guest() {
 }
 
 # guest_boot DIR SECONDS SILENCE: boots the kernel with the root and
-# DIR/payload.cpio, two CPUs, 2 GiB and a 2 GiB virtio disk, and relays its
+# DIR/payload.cpio, two CPUs, GUEST_MEMORY and a 2 GiB virtio disk, and relays its
 # console as it comes (its log stays in DIR/console, what was relayed in
 # DIR/relayed). Stops QEMU, and
 # fails, after SECONDS, or when the console has been silent for SILENCE
@@ -52,7 +52,7 @@ guest_boot() {
     # init=/init too: if /init cannot run, the kernel panics (and QEMU
     # exits) instead of starting a shell on the console.
     "$GUEST_QEMU_DIR/usr/bin/${GUEST_QEMU[0]}" -L "$GUEST_QEMU_DIR/usr/share/qemu" "${GUEST_QEMU[@]:1}" \
-        -smp 2 -m 2G -display none -monitor none -serial stdio -nic none -no-reboot \
+        -smp 2 -m "$GUEST_MEMORY" -display none -monitor none -serial stdio -nic none -no-reboot \
         -kernel "$GUEST_KERNEL_IMAGE" -initrd "$dir/initrd" \
         -append "console=$GUEST_CONSOLE rdinit=/init init=/init panic=-1 quiet" \
         -drive "file=$dir/disk,format=raw,if=none,id=disk" -device "$GUEST_DISK_DEVICE,drive=disk" \
