@@ -3,8 +3,9 @@
 # arch.sh and archive.sh. Each suite runs here in its first half (see
 # programs_from in capi-tests/lib.sh) with the architecture's cross compiler
 # first on PATH, as gcc and cc, and Debian's libaio-dev of that architecture
-# on its include and library paths: the programs built "against the system
-# libaio" are built against the guest's.
+# on its include and library paths after the program's own: the programs
+# built "against the system libaio" are built against the guest's, those
+# built against ours link with ours (Debian 13's SONAME is libaio.so.1t64).
 
 # guest_programs OUT SUITE...: builds the programs of each SUITE into OUT
 # (OUT/SUITE), against GUEST_OUR_SO; prints the suites' checks. Each suite's
@@ -16,7 +17,7 @@ guest_programs() {
     shift
     sysroot=$(debian_libaio "$GUEST_ARCH") && mkdir -p "$bin" || return 1
     for tool in gcc cc; do
-        printf '#!/bin/sh\nexec %s-gcc -isystem "%s/usr/include" -L"%s/usr/lib/%s" "$@"\n' \
+        printf '#!/bin/sh\nexec %s-gcc -isystem "%s/usr/include" "$@" -L"%s/usr/lib/%s"\n' \
             "$GUEST_TRIPLE" "$sysroot" "$sysroot" "$GUEST_TRIPLE" >"$bin/$tool"
         chmod +x "$bin/$tool"
     done
