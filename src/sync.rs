@@ -38,6 +38,9 @@ pub enum Weakening {
     NestedClaim,
     /// A second destroyer goes to the kernel while the first still waits.
     SecondDestroyerWaits,
+    /// `io_setup` keeps a context at the address of one whose destroyer
+    /// still waits for its kernel waiters.
+    NoQuarantine,
 }
 
 #[cfg(not(loom))]

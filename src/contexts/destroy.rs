@@ -2,9 +2,19 @@
 //! before the kernel unmaps it, a second destroyer waits for the first, and
 //! the slot is freed only after every thread that was waiting in the kernel
 //! has come back.
+//!
+//! A thread counted among those waiters may not have entered the syscall yet
+//! when the kernel unmaps the ring; if `io_setup` then got the same address,
+//! the late thread would sleep on the new context, and its destroyer would
+//! wait for it for ever. So `io_setup` hands such a context to the destroyer
+//! instead of to its caller, and asks the kernel again; the destroyer
+//! destroys it, which wakes the late thread with the kernel's `-EINVAL`.
 
 use super::consume::Backoff;
-use super::{find_live, find_with, Slot, DYING, KERNEL_COUNT, LIVE, TOMBSTONE, USER, WAITERS};
+use super::{
+    entries, find_live, find_with, Slot, DYING, HANDOFF, KERNEL_COUNT, LIVE, TOMBSTONE, USER,
+    WAITERS,
+};
 use crate::sync::{self, weakened, Ordering, Weakening};
 use crate::sys::{self, Errno};
 use crate::{hazard, report};
@@ -59,8 +69,16 @@ fn mark_dying(slot: &Slot, ctx: usize) -> bool {
     }
 }
 
+/// A slot's `quarantine`: no destroy takes contexts, one does, or else the
+/// context handed to it.
+pub(super) const CLOSED: usize = 0;
+const OPEN: usize = 1;
+
 /// The rest of a destroy, once `mark_dying` succeeded.
 fn finish(slot: &Slot, ctx: usize) -> Result<c_int, Errno> {
+    // Open before the kernel can give the address to another io_setup: its
+    // own locks order this store before that io_setup returns.
+    slot.quarantine.store(OPEN, Ordering::Relaxed);
     hazard::wait_for_readers(ctx);
     let result = sys::io_destroy(ctx);
     // The kernel woke its waiters when it killed the context; the slot is
@@ -68,11 +86,17 @@ fn finish(slot: &Slot, ctx: usize) -> Result<c_int, Errno> {
     let mut backoff = Backoff::default();
     loop {
         let state = slot.state.load(Ordering::Acquire);
+        if state & HANDOFF != 0 {
+            slot.state.fetch_and(!HANDOFF, Ordering::Relaxed);
+            destroy_handed(slot.quarantine.swap(OPEN, Ordering::Acquire));
+            continue;
+        }
         if state & KERNEL_COUNT == 0 {
             break;
         }
         backoff.wait(slot, state);
     }
+    destroy_handed(slot.quarantine.swap(CLOSED, Ordering::Acquire));
     if report::on() {
         report::context_destroyed(slot.record.swap(0, Ordering::Relaxed), ctx);
     }
@@ -95,5 +119,49 @@ fn wait_while_dying(slot: &Slot, ctx: usize) {
             return;
         }
         backoff.wait(slot, state);
+    }
+}
+
+/// Whether `ctx`, which `io_setup` just got, goes to a destroyer (see the
+/// top of this file): an earlier context at its address is being destroyed
+/// and some thread still counts itself among that one's kernel waiters. If
+/// that destroyer has already closed its quarantine, its waiters have left
+/// and `ctx` is safe to use.
+pub(super) fn hand_to_destroyer(ctx: usize) -> bool {
+    if weakened(Weakening::NoQuarantine) {
+        return false;
+    }
+    for slot in entries(ctx) {
+        let state = slot.state.load(Ordering::Acquire);
+        if state & DYING == 0 || state & KERNEL_COUNT == 0 {
+            continue;
+        }
+        if slot
+            .quarantine
+            .compare_exchange(OPEN, ctx, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            continue;
+        }
+        // Changes the word the destroyer may sleep on; if its destroy has
+        // ended, it took `ctx` when it closed the quarantine.
+        let before = slot
+            .state
+            .fetch_update(Ordering::Release, Ordering::Relaxed, |state| {
+                (state & DYING != 0).then_some((state | HANDOFF) & !WAITERS)
+            });
+        if before.is_ok_and(|before| before & WAITERS != 0) {
+            sync::futex_wake_all(&slot.state);
+        }
+        return true;
+    }
+    false
+}
+
+/// Destroys a context handed over by `io_setup`, if the quarantine held one.
+fn destroy_handed(quarantined: usize) {
+    if quarantined != OPEN && quarantined != CLOSED {
+        // Nobody else knows it; the kernel's answer concerns nobody.
+        let _ = sys::io_destroy(quarantined);
     }
 }

@@ -15,6 +15,8 @@
 //!   serialises among themselves but not against a user-space reaper;
 //! - `DYING` (and no `LIVE`): `io_destroy` has begun and not ended; nobody
 //!   may start reading the ring;
+//! - `HANDOFF` (with `DYING`): `io_setup` has handed the destroyer a new
+//!   context at the same address to destroy (see destroy.rs);
 //! - `WAITERS`: a thread sleeps on the word's futex until what it waits for
 //!   changes; whoever changes it clears the bit and wakes them.
 //!
@@ -52,7 +54,8 @@ const DYING: u32 = 1 << 28;
 /// With USER: which thread reaps (its hazard cell number).
 const OWNER_SHIFT: u32 = 20;
 const OWNER: u32 = 0xff << OWNER_SHIFT;
-const KERNEL_COUNT: u32 = (1 << OWNER_SHIFT) - 1;
+const HANDOFF: u32 = 1 << 19;
+const KERNEL_COUNT: u32 = HANDOFF - 1;
 const _: () = assert!(crate::hazard::CELLS <= 1 << 8);
 
 struct Slot {
@@ -62,6 +65,8 @@ struct Slot {
     nr: AtomicU32,
     /// Its report record (`report::context_created`), 0 if none.
     record: AtomicU16,
+    /// While it is destroyed: contexts `io_setup` hands its destroyer.
+    quarantine: AtomicUsize,
 }
 
 // All zero bits: the table lies in .bss.
@@ -70,6 +75,7 @@ static_array!(TABLE: [Slot; SLOTS] = Slot {
     state: AtomicU32::new(0),
     nr: AtomicU32::new(0),
     record: AtomicU16::new(0),
+    quarantine: AtomicUsize::new(destroy::CLOSED),
 });
 
 /// Rings are page-aligned and the kernel maps them near each other, so page
@@ -141,15 +147,23 @@ impl Slot {
     }
 }
 
-/// `io_setup`: the kernel creates the context and maps its ring; we record it.
+/// `io_setup`: the kernel creates the context and maps its ring; we record
+/// it, unless a destroy must take it (see `destroy::hand_to_destroyer`).
 pub fn setup(maxevents: c_int, ctxp: usize) -> Result<c_int, Errno> {
-    // SAFETY: the kernel checks ctxp before it writes the new context id there.
-    let result = unsafe { sys::io_setup(maxevents, ctxp) }
-        .inspect_err(|&errno| report::setup_failed(maxevents, errno))?;
-    // SAFETY: the kernel just wrote the id to *ctxp, so it is readable,
-    // and the id is the address of the ring it mapped.
-    unsafe { register((ctxp as *const usize).read(), maxevents) };
-    Ok(result)
+    loop {
+        // SAFETY: the kernel checks ctxp before it writes the new context id there.
+        let result = unsafe { sys::io_setup(maxevents, ctxp) }
+            .inspect_err(|&errno| report::setup_failed(maxevents, errno))?;
+        // SAFETY: the kernel just wrote the id to *ctxp, so it is readable.
+        let ctx = unsafe { (ctxp as *const usize).read() };
+        if !destroy::hand_to_destroyer(ctx) {
+            // SAFETY: the id is the address of the ring the kernel mapped.
+            unsafe { register(ctx, maxevents) };
+            return Ok(result);
+        }
+        // SAFETY: as above, writable; the kernel wants 0 there to make another.
+        unsafe { (ctxp as *mut usize).write(0) };
+    }
 }
 
 /// `io_queue_init`: like `io_setup`, but checks `maxevents` itself and
@@ -223,6 +237,7 @@ pub fn forget_all() {
         slot.state.store(0, Ordering::Relaxed);
         slot.key.store(EMPTY, Ordering::Relaxed);
         slot.record.store(0, Ordering::Relaxed);
+        slot.quarantine.store(destroy::CLOSED, Ordering::Relaxed);
     }
     crate::hazard::forget_other_threads();
 }

@@ -4,11 +4,14 @@
 //! `aio_read_events_ring`), and an `io_destroy` that unmaps the ring: it
 //! writes the cell that every read of the ring touches.
 //!
-//! Its `io_getevents` never sleeps: it takes what is there, as if the
-//! timeout ran out. Rings live in a static arena, the n-th `io_setup` of an
-//! execution at its n-th place, so that every execution sees the same
-//! addresses (loom needs each execution's choices to repeat) and no ring's
-//! memory is reused within one: a late read is caught by the mapping cell.
+//! Rings live in a static arena, so that every execution sees the same
+//! addresses (loom needs each execution's choices to repeat). By default the
+//! n-th `io_setup` of an execution takes the n-th place, so no ring's memory
+//! is reused within one: a late read is caught by the mapping cell; and
+//! `io_getevents` never sleeps: it takes what is there, as if the timeout
+//! ran out. [`Mode::Reusing`] is the real kernel's other side: `io_setup`
+//! takes the first free place, as mmap gives a freed address again, and a
+//! waiting `io_getevents` sleeps until its context dies.
 
 extern crate std;
 
@@ -19,14 +22,47 @@ use crate::sync::{AtomicU32, Ordering};
 use crate::sys::Errno;
 use core::ffi::{c_int, c_long};
 use core::mem::MaybeUninit;
-use loom::sync::Mutex;
+use loom::sync::{Condvar, Mutex};
 use std::vec::Vec;
+
+/// A live context: its id (the ring's address) and which `io_setup` of the
+/// execution made it, which tells two contexts at one address apart.
+#[derive(Clone, Copy, PartialEq)]
+struct Context {
+    ctx: usize,
+    made: usize,
+}
 
 loom::lazy_static! {
     /// The kernel's table of live contexts (its `ioctx_table`).
-    static ref CONTEXTS: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+    static ref CONTEXTS: Mutex<Vec<Context>> = Mutex::new(Vec::new());
+    /// Notified when a context dies (under Mode::Reusing).
+    static ref DEATHS: Condvar = Condvar::new();
     /// How many rings this execution has made.
     static ref RINGS_MADE: Mutex<usize> = Mutex::new(0);
+}
+
+/// How the model kernel places rings and serves a wait.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Mode {
+    /// Every ring at a new place; `io_getevents` never sleeps.
+    Fresh,
+    /// A ring at the first free place; a waiting `io_getevents` (min_nr
+    /// over what the ring holds, no timeout) sleeps until its context dies.
+    /// Its models complete nothing on a context that is waited on.
+    Reusing,
+}
+
+/// The mode for the model about to run; set before each model's executions
+/// (it is not loom's state: every execution of one model sees the same).
+static MODE: std::sync::Mutex<Mode> = std::sync::Mutex::new(Mode::Fresh);
+
+pub fn set_mode(mode: Mode) {
+    *MODE.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = mode;
+}
+
+fn mode() -> Mode {
+    *MODE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Room for the rings of one execution; executions run one after another.
@@ -50,9 +86,19 @@ fn header(ctx: usize) -> &'static RingHeader {
 /// `ctxp` must be writable.
 pub unsafe fn io_setup(_nr_events: c_int, ctxp: usize) -> Result<c_int, Errno> {
     let mut made = RINGS_MADE.lock().unwrap();
-    // SAFETY: see Arena; the place is this execution's alone.
-    let place = unsafe { &mut (*ARENA.0.get())[*made] };
-    *made += 1;
+    let mut contexts = CONTEXTS.lock().unwrap();
+    let index = match mode() {
+        Mode::Fresh => *made,
+        Mode::Reusing => (0..ARENA_RINGS)
+            .find(|&index| {
+                let ctx = place_address(index);
+                !contexts.iter().any(|context| context.ctx == ctx)
+            })
+            .expect("a free place in the arena"),
+    };
+    // SAFETY: see Arena; the place is this execution's alone, and no live
+    // context is there.
+    let place = unsafe { &mut (*ARENA.0.get())[index] };
     // The previous execution's ring there is forgotten, not dropped: its
     // loom objects belong to that execution.
     let ring = place.write(RingHeader {
@@ -67,21 +113,30 @@ pub unsafe fn io_setup(_nr_events: c_int, ctxp: usize) -> Result<c_int, Errno> {
         model: RingMemory::new(),
     });
     let ctx = ring as *const RingHeader as usize;
-    CONTEXTS.lock().unwrap().push(ctx);
+    contexts.push(Context { ctx, made: *made });
+    *made += 1;
     // SAFETY: the caller's contract.
     unsafe { (ctxp as *mut usize).write(ctx) };
     Ok(0)
 }
 
-/// `io_destroy`: out of the table, then unmapped.
+fn place_address(index: usize) -> usize {
+    // SAFETY: only the address is taken.
+    unsafe { (*ARENA.0.get()).as_ptr().add(index) as usize }
+}
+
+/// `io_destroy`: out of the table, then unmapped; its waiters wake.
 pub fn io_destroy(ctx: usize) -> Result<c_int, Errno> {
     let mut contexts = CONTEXTS.lock().unwrap();
     let index = contexts
         .iter()
-        .position(|&c| c == ctx)
+        .position(|context| context.ctx == ctx)
         .ok_or(Errno::EINVAL)?;
     contexts.remove(index);
     header(ctx).model.unmap();
+    if mode() == Mode::Reusing {
+        DEATHS.notify_all();
+    }
     Ok(0)
 }
 
@@ -91,17 +146,23 @@ pub fn io_destroy(ctx: usize) -> Result<c_int, Errno> {
 /// `events` must be writable for `nr` events.
 pub unsafe fn io_getevents(
     ctx: usize,
-    _min_nr: c_long,
+    min_nr: c_long,
     nr: c_long,
     events: usize,
-    _timeout: usize,
+    timeout: usize,
 ) -> Result<c_int, Errno> {
     // The context cannot be destroyed while its lock holds it in the table.
-    let contexts = CONTEXTS.lock().unwrap();
-    if !contexts.contains(&ctx) {
+    let mut contexts = CONTEXTS.lock().unwrap();
+    let Some(&context) = contexts.iter().find(|context| context.ctx == ctx) else {
+        return Err(Errno::EINVAL);
+    };
+    let ring = header(ctx);
+    if mode() == Mode::Reusing && timeout == 0 && ring_holds(ring) < min_nr as u32 {
+        while contexts.contains(&context) {
+            contexts = DEATHS.wait(contexts).unwrap();
+        }
         return Err(Errno::EINVAL);
     }
-    let ring = header(ctx);
     let _reaping = ring.model.ring_lock.lock().unwrap();
     let mut head = ring.head.load(Ordering::Relaxed);
     let tail = ring.tail.load(Ordering::Acquire);
@@ -115,6 +176,12 @@ pub unsafe fn io_getevents(
     }
     ring.head.store(head, Ordering::Release);
     Ok(copied as c_int)
+}
+
+fn ring_holds(ring: &RingHeader) -> u32 {
+    let head = ring.head.load(Ordering::Relaxed);
+    let tail = ring.tail.load(Ordering::Acquire);
+    (tail + MODEL_NR as u32 - head) % MODEL_NR as u32
 }
 
 /// `io_pgetevents`: the same, under the model.

@@ -23,6 +23,7 @@ fn explore(name: &str, weakening: Option<Weakening>, model: fn()) -> usize {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     set_weakening(weakening);
+    kernel::set_mode(kernel::Mode::Fresh);
     let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = executions.clone();
     let mut builder = loom::model::Builder::new();
@@ -322,6 +323,48 @@ fn no_lost_wakeup_needs_the_state_swap() {
         "no_lost_wakeup",
         Weakening::StateSwap,
         no_lost_wakeup,
+        &["deadlock"],
+    );
+}
+
+/// A thread waits in the kernel on A (nothing will complete there) while A
+/// is destroyed and another thread's io_setup may get A's address back. The
+/// waiter must not sleep on the new context, where its destroyer would wait
+/// for it for ever: it gets -EINVAL, the destroyer 0, and the maker a
+/// context of its own.
+fn late_waiter_on_reused_address() {
+    kernel::set_mode(kernel::Mode::Reusing);
+    let a = setup();
+    let waiter = thread::spawn(move || {
+        let mut out = [MaybeUninit::uninit(); 1];
+        reap(a, &mut out, true)
+    });
+    let maker = thread::spawn(setup);
+    assert_eq!(contexts::destroy(a), Ok(0), "the destroyer's answer");
+    let b = maker.join().unwrap();
+    // A waiter that started only now may wait on B, as with upstream.
+    assert_eq!(contexts::destroy(b), Ok(0), "the maker's context");
+    assert_eq!(
+        waiter.join().unwrap(),
+        Err(Errno::EINVAL),
+        "the waiter's answer"
+    );
+}
+
+#[test]
+fn late_waiter_on_reused_address_holds() {
+    holds(
+        "late_waiter_on_reused_address",
+        late_waiter_on_reused_address,
+    );
+}
+
+#[test]
+fn late_waiter_on_reused_address_needs_the_quarantine() {
+    fails_without(
+        "late_waiter_on_reused_address",
+        Weakening::NoQuarantine,
+        late_waiter_on_reused_address,
         &["deadlock"],
     );
 }
