@@ -42,8 +42,8 @@ member=$(ar t "$release/libaio.a" | grep '^aio[-.].*\.aio\.')
 [ "$(wc -l <<<"$member")" -eq 1 ] || { echo "build.sh: expected one aio object in libaio.a, found: $member" >&2; exit 1; }
 (cd "$work" && ar x "$root/$release/libaio.a" "$member")
 # Debian's hardening for libraries (relro, now); --as-needed keeps libgcc_s
-# out of NEEDED.
-"$cc" -shared -o "$release/libaio.so" "$work/$member" "$release/libaio.a" \
+# out of NEEDED; no C start files (cdylib/src/lib.rs stands in for them).
+"$cc" -shared -nostartfiles -o "$release/libaio.so" "$work/$member" "$release/libaio.a" \
     -Wl,-soname,libaio.so.1 -Wl,--version-script=libaio.map -Wl,--gc-sections \
     -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
 

@@ -17,6 +17,7 @@ build_programs() {
     done
     build helpers gcc "$API_DIR/helpers.c" "${OUR_BUILD[@]}"
     build helpers-upstream-header gcc "$API_DIR/helpers.c" -Wall -Werror $OUR_LINK -ldl
+    build unload gcc "$API_DIR/unload.c" -Wall -Werror -I"$OUR_INCLUDE" -ldl
 }
 programs_from build_programs
 
@@ -35,6 +36,22 @@ reaping_stats() {
 check "eventfd[ours] reaps without syscalls" grep -q ', 0 reaping syscalls$' <(reaping_stats)
 check "eventfd[ours, syscalls only] reaps only with syscalls" \
     grep -q '^libaio-rs: 0 reaping calls served from the ring' <(reaping_stats LIBAIO_RS_FORCE_SYSCALL=1)
+
+# dlopen, io_setup, dlclose, then fork and exit: the handlers the library
+# registered with glibc leave with it. (dlsym leaves no binding to trace:
+# the program checks which file it loaded.)
+run_unload() {
+    local label=$1 libdir=$2 status; shift 2
+    env "$@" UNLOAD_EXPECTS="$libdir/libaio.so.1" LD_LIBRARY_PATH="$libdir" "$WORK/unload" >"$RUN_OUTPUT" 2>&1
+    status=$?
+    relay_checks "$label" "$RUN_OUTPUT"
+    check "$label: exits 0" [ "$status" -eq 0 ]
+}
+if [ -x "$WORK/unload" ]; then
+    run_unload "unload[ours]" "$OUR_LIBDIR"
+    run_unload "unload[ours, report on]" "$OUR_LIBDIR" LIBAIO_RS_STATS=1
+    run_unload "unload[system]" "$SYSTEM_LIBDIR"
+fi
 
 [ -x "$WORK/helpers" ] && run_c_test "helpers[our header]" "$OUR_LIBDIR" "$WORK/helpers"
 [ -x "$WORK/helpers-upstream-header" ] &&

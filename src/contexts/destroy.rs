@@ -12,8 +12,7 @@
 
 use super::consume::Backoff;
 use super::{
-    entries, find_live, find_with, Slot, DYING, HANDOFF, KERNEL_COUNT, LIVE, TOMBSTONE, USER,
-    WAITERS,
+    find_live, find_with, Slot, DYING, HANDOFF, KERNEL_COUNT, LIVE, TOMBSTONE, USER, WAITERS,
 };
 use crate::sync::{self, weakened, Ordering, Weakening};
 use crate::sys::{self, Errno};
@@ -32,7 +31,7 @@ pub fn destroy(ctx: usize) -> Result<c_int, Errno> {
             }
             continue; // another destroyer came first
         }
-        match find_with(ctx, DYING) {
+        match find_with(ctx, DYING, DYING) {
             Some(slot) if !weakened(Weakening::SecondDestroyerWaits) => wait_while_dying(slot, ctx),
             // Not ours, or gone: the kernel answers.
             _ => return sys::io_destroy(ctx),
@@ -124,38 +123,35 @@ fn wait_while_dying(slot: &Slot, ctx: usize) {
 
 /// Whether `ctx`, which `io_setup` just got, goes to a destroyer (see the
 /// top of this file): an earlier context at its address is being destroyed
-/// and some thread still counts itself among that one's kernel waiters. If
-/// that destroyer has already closed its quarantine, its waiters have left
-/// and `ctx` is safe to use.
+/// and some thread still counts itself among that one's kernel waiters.
+/// There is one such entry at most: an address is registered again only
+/// once it has none. If its destroyer has already closed the quarantine,
+/// its waiters have left and `ctx` is safe to use.
 pub(super) fn hand_to_destroyer(ctx: usize) -> bool {
     if weakened(Weakening::NoQuarantine) {
         return false;
     }
-    for slot in entries(ctx) {
-        let state = slot.state.load(Ordering::Acquire);
-        if state & DYING == 0 || state & KERNEL_COUNT == 0 {
-            continue;
-        }
-        if slot
-            .quarantine
-            .compare_exchange(OPEN, ctx, Ordering::Release, Ordering::Relaxed)
-            .is_err()
-        {
-            continue;
-        }
-        // Changes the word the destroyer may sleep on; if its destroy has
-        // ended, it took `ctx` when it closed the quarantine.
-        let before = slot
-            .state
-            .fetch_update(Ordering::Release, Ordering::Relaxed, |state| {
-                (state & DYING != 0).then_some((state | HANDOFF) & !WAITERS)
-            });
-        if before.is_ok_and(|before| before & WAITERS != 0) {
-            sync::futex_wake_all(&slot.state);
-        }
-        return true;
+    let Some(slot) = find_with(ctx, DYING, KERNEL_COUNT) else {
+        return false;
+    };
+    if slot
+        .quarantine
+        .compare_exchange(OPEN, ctx, Ordering::Release, Ordering::Relaxed)
+        .is_err()
+    {
+        return false;
     }
-    false
+    // Changes the word the destroyer may sleep on; if its destroy has
+    // ended, it took `ctx` when it closed the quarantine.
+    let before = slot
+        .state
+        .fetch_update(Ordering::Release, Ordering::Relaxed, |state| {
+            (state & DYING != 0).then_some((state | HANDOFF) & !WAITERS)
+        });
+    if before.is_ok_and(|before| before & WAITERS != 0) {
+        sync::futex_wake_all(&slot.state);
+    }
+    true
 }
 
 /// Destroys a context handed over by `io_setup`, if the quarantine held one.

@@ -119,14 +119,18 @@ fn entries(ctx: usize) -> impl Iterator<Item = &'static Slot> {
 /// entry for the same address may still be dying; lookups reach this one
 /// once that one is a tombstone.
 fn find_live(ctx: usize) -> Option<&'static Slot> {
-    find_with(ctx, LIVE)
+    find_with(ctx, LIVE, LIVE)
 }
 
-/// The first entry for `ctx` whose state has a bit of `bits`. Off the hot
-/// path: one copy of the probe serves every such lookup.
+/// The first entry for `ctx` whose state has a bit of `bits` and a bit of
+/// `more_bits`. Off the hot path: one copy of the probe serves every such
+/// lookup.
 #[inline(never)]
-fn find_with(ctx: usize, bits: u32) -> Option<&'static Slot> {
-    entries(ctx).find(|slot| slot.state.load(Ordering::Acquire) & bits != 0)
+fn find_with(ctx: usize, bits: u32, more_bits: u32) -> Option<&'static Slot> {
+    entries(ctx).find(|slot| {
+        let state = slot.state.load(Ordering::Acquire);
+        state & bits != 0 && state & more_bits != 0
+    })
 }
 
 impl Slot {
