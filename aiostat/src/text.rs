@@ -69,7 +69,7 @@ pub fn render(
             libaio(&row.libaio),
         );
     }
-    total(&mut out, s);
+    total(&mut out, s, rows.len() < s.rows.len());
     notes(&mut out, s, rows);
     out
 }
@@ -99,7 +99,9 @@ fn counted(count: usize, noun: &str) -> String {
     }
 }
 
-fn total(out: &mut String, s: &Snapshot) {
+/// The total of every holder; under `--pid` (`narrowed`) it says so, lest
+/// it read as the one row's.
+fn total(out: &mut String, s: &Snapshot, narrowed: bool) {
     let (least, most) = s.rows.iter().fold((0, 0), |(least, most), row| {
         let (own_least, own_most) = row.nr_events();
         (least + own_least, most + own_most)
@@ -107,7 +109,8 @@ fn total(out: &mut String, s: &Snapshot) {
     let contexts: usize = s.rows.iter().map(|row| row.contexts.len()).sum();
     let _ = write!(
         out,
-        "total: {} in {} hold {} events; aio-nr {}",
+        "{}: {} in {} hold {} events; aio-nr {}",
+        if narrowed { "machine total" } else { "total" },
         counted(contexts, "context"),
         counted(s.rows.len(), "process"),
         range(least, most),

@@ -48,6 +48,7 @@ as $STRANGER $STRANGER > "$out/stranger.txt"
 upstream=$(awk '$1 == "upstream" { print $2 }' "$out/holders")
 child=$(sed -n 's/^child //p' "$out/forked.out")
 "$bin/aiostat" --json --pid "$upstream" > "$out/pid.json"
+"$bin/aiostat" --pid "$upstream" > "$out/pid.txt"
 "$bin/aiostat" --json --pid "$child" > "$out/pid-child.json"
 "$bin/aiostat" --pid 99999 > "$out/pid-none.out" 2> "$out/pid-none.err"
 echo $? > "$out/pid-none.status"

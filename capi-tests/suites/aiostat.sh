@@ -137,6 +137,8 @@ check "aiostat as uid 4242: the text says so, and to run as root" \
 
 expect "--pid: the upstream holder's row alone" "$SHAPES/pid.json" '[.processes[].pid] == [$pid]' \
     --argjson pid "$(pid_of upstream)"
+check "--pid, text: one row, and the total line says it is the machine's" \
+    eval '[ "$(grep -cE "^ *[0-9]+ root " "$SHAPES/pid.txt")" = 1 ] && grep -qE "^machine total: [0-9]+ contexts in 7 processes" "$SHAPES/pid.txt"'
 expect "--pid of a forked child: no row (its rings are its parent's)" "$SHAPES/pid-child.json" '.processes == []'
 check "--pid of no process: exit 1, 'aiostat: no process 99999' on stderr" \
     eval '[ "$(cat "$SHAPES/pid-none.status")" = 1 ] && grep -qx "aiostat: no process 99999" "$SHAPES/pid-none.err"'
