@@ -74,12 +74,6 @@ check_bound_to() {
     fi
 }
 
-# run_c_test LABEL LIBDIR PROGRAM [VAR=VALUE...]: runs one of the api/ test
-# programs with LIBDIR on the library path (and the variables set), turns
-# its "ok"/"not ok" lines into checks named "LABEL: ...", and checks that it
-# exited 0 and that its io_* calls went to LIBDIR/libaio.so.1 (with LIBDIR
-# empty: that it has libaio linked in statically). Its stdout and stderr stay
-# in $RUN_OUTPUT until the next run.
 # relay_checks LABEL FILE: turns the "ok"/"not ok" lines of a test program's
 # output into checks named "LABEL: ..."; other lines are shown.
 relay_checks() {
@@ -93,13 +87,26 @@ relay_checks() {
     done <"$2"
 }
 
+# run_relayed LABEL COMMAND...: runs a test program's COMMAND, relays its
+# checks (relay_checks), and checks that it exited 0. Its stdout and stderr
+# stay in $RUN_OUTPUT until the next run.
 RUN_OUTPUT="$WORK/run.out"
-run_c_test() {
-    local label=$1 libdir=$2 program=$3; shift 3
-    local trace="$WORK/run.bindings" status
-    traced "$trace" env "$@" LD_LIBRARY_PATH="$libdir" TMPDIR="$WORK" "$program" >"$RUN_OUTPUT" 2>&1
+run_relayed() {
+    local label=$1 status; shift
+    "$@" >"$RUN_OUTPUT" 2>&1
     status=$?
     relay_checks "$label" "$RUN_OUTPUT"
     check "$label: exits 0" [ "$status" -eq 0 ]
+}
+
+# run_c_test LABEL LIBDIR PROGRAM [VAR=VALUE...]: runs one of the api/ test
+# programs with LIBDIR on the library path (and the variables set), relays
+# its checks (run_relayed), and checks that its io_* calls went to
+# LIBDIR/libaio.so.1 (with LIBDIR empty: that it has libaio linked in
+# statically).
+run_c_test() {
+    local label=$1 libdir=$2 program=$3; shift 3
+    local trace="$WORK/run.bindings"
+    run_relayed "$label" traced "$trace" env "$@" LD_LIBRARY_PATH="$libdir" TMPDIR="$WORK" "$program"
     check_bound_to "$label" "$trace" "$program" "${libdir:+$libdir/libaio.so.1}"
 }

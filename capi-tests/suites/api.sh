@@ -41,11 +41,8 @@ check "eventfd[ours, syscalls only] reaps only with syscalls" \
 # registered with glibc leave with it. (dlsym leaves no binding to trace:
 # the program checks which file it loaded.)
 run_unload() {
-    local label=$1 libdir=$2 status; shift 2
-    env "$@" UNLOAD_EXPECTS="$libdir/libaio.so.1" LD_LIBRARY_PATH="$libdir" "$WORK/unload" >"$RUN_OUTPUT" 2>&1
-    status=$?
-    relay_checks "$label" "$RUN_OUTPUT"
-    check "$label: exits 0" [ "$status" -eq 0 ]
+    local label=$1 libdir=$2; shift 2
+    run_relayed "$label" env "$@" UNLOAD_EXPECTS="$libdir/libaio.so.1" LD_LIBRARY_PATH="$libdir" "$WORK/unload"
 }
 if [ -x "$WORK/unload" ]; then
     run_unload "unload[ours]" "$OUR_LIBDIR"
