@@ -83,7 +83,7 @@ int main(void)
             while ((tid = __atomic_load_n(&waiters[i].tid, __ATOMIC_ACQUIRE)) == 0)
                 sched_yield();
             if (!waiters[i].spins)
-                wait_until_in_syscall(tid, waiters[i].use_pgetevents ? SYS_io_pgetevents : SYS_io_getevents);
+                wait_until_reaping(tid);
         }
         destroyed &= LIB(io_destroy(ctx)) == 0;
         for (int i = 0; i < WAITERS; i++) {

@@ -1,7 +1,7 @@
 /* Shared by the fault programs (capi-tests/faults), on top of the fast-path
  * helpers (which bring api/check.h's "ok"/"not ok" reporting): a watchdog,
  * a signal that interrupts instead of restarting, and a way to act while a
- * thread waits inside a given syscall. */
+ * thread waits inside io_getevents or io_pgetevents. */
 #ifndef FAULTS_H
 #define FAULTS_H
 
@@ -34,9 +34,11 @@ static inline void interrupt_with_sigusr1(void)
     REQUIRE("sigaction", sigaction(SIGUSR1, &sa, NULL) == 0);
 }
 
-/* Whether thread TID of this process is inside syscall NR now, as
- * /proc/self/task/TID/syscall tells (the syscall's number, then its arguments). */
-static inline int in_syscall(pid_t tid, long nr)
+/* Whether thread TID of this process is inside a reaping syscall now, as
+ * /proc/self/task/TID/syscall tells (the syscall's number, then its
+ * arguments). Either one: a library may serve io_getevents with the
+ * io_pgetevents syscall (Debian 13's libaio1t64 does). */
+static inline int in_reaping_syscall(pid_t tid)
 {
     char path[64];
     long current = -1;
@@ -47,40 +49,38 @@ static inline int in_syscall(pid_t tid, long nr)
             current = -1;
         fclose(f);
     }
-    return current == nr;
+    return current == SYS_io_getevents || current == SYS_io_pgetevents;
 }
 
-/* Waits until thread TID is inside syscall NR, for at most five seconds:
- * then whatever comes next happens while it waits there. */
-static inline void wait_until_in_syscall(pid_t tid, long nr)
+/* Waits until thread TID waits inside a reaping syscall, for at most five
+ * seconds: then whatever comes next happens while it waits there. */
+static inline void wait_until_reaping(pid_t tid)
 {
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    while (!in_syscall(tid, nr) && elapsed_ms(&start) < 5000)
+    while (!in_reaping_syscall(tid) && elapsed_ms(&start) < 5000)
         sleep_ms(1);
 }
 
 struct waiting_signal {
     pthread_t thread, target;
     pid_t target_tid;
-    long syscall_nr;
 };
 
 static void *signal_when_waiting(void *arg)
 {
     struct waiting_signal *s = arg;
-    wait_until_in_syscall(s->target_tid, s->syscall_nr);
+    wait_until_reaping(s->target_tid);
     pthread_kill(s->target, SIGUSR1);
     return NULL;
 }
 
-/* Sends SIGUSR1 to the calling thread once it waits inside syscall NR;
- * join with signal_sent. */
-static inline void signal_me_in_syscall(struct waiting_signal *s, long nr)
+/* Sends SIGUSR1 to the calling thread once it waits inside a reaping
+ * syscall; join with signal_sent. */
+static inline void signal_me_when_reaping(struct waiting_signal *s)
 {
     s->target = pthread_self();
     s->target_tid = (pid_t)syscall(SYS_gettid);
-    s->syscall_nr = nr;
     REQUIRE("pthread_create", pthread_create(&s->thread, NULL, signal_when_waiting, s) == 0);
 }
 

@@ -24,7 +24,7 @@ int main(void)
         io_prep_poll(&polls[i], efd, POLLIN);
         submit_one(ctx, &polls[i]);
     }
-    signal_me_in_syscall(&later, SYS_io_getevents);
+    signal_me_when_reaping(&later);
     CHECK("io_getevents waiting with nothing ready: a signal gives -EINTR",
           LIB(io_getevents(ctx, 1, 8, ev, NULL)), -EINTR);
     signal_sent(&later);
@@ -34,7 +34,7 @@ int main(void)
         io_prep_pread(&reads[i], zero, buf[i], sizeof buf[i], 0);
         submit_one(ctx, &reads[i]);
     }
-    signal_me_in_syscall(&later, SYS_io_getevents);
+    signal_me_when_reaping(&later);
     int got = LIB(io_getevents(ctx, READS + 1, 8, ev, NULL));
     CHECK("io_getevents waiting for 3 with 2 ready: a signal gives the 2 gathered", got, READS);
     signal_sent(&later);
@@ -48,7 +48,7 @@ int main(void)
     sigaddset(&usr1, SIGUSR1);
     sigemptyset(&empty);
     pthread_sigmask(SIG_BLOCK, &usr1, &old);
-    signal_me_in_syscall(&later, SYS_io_pgetevents);
+    signal_me_when_reaping(&later);
     CHECK("io_pgetevents whose mask unblocks a signal: -EINTR",
           LIB(io_pgetevents(ctx, 1, 8, ev, NULL, &empty)), -EINTR);
     signal_sent(&later);
@@ -59,7 +59,7 @@ int main(void)
     /* SIGUSR1 unblocked in the thread, blocked by io_pgetevents's mask. */
     int handled = signals_handled;
     struct timespec wait = {0, 300 * 1000000};
-    signal_me_in_syscall(&later, SYS_io_pgetevents);
+    signal_me_when_reaping(&later);
     CHECK("io_pgetevents whose mask blocks the signal: waits out its timeout",
           LIB(io_pgetevents(ctx, 1, 8, ev, &wait, &usr1)), 0);
     signal_sent(&later);

@@ -18,7 +18,8 @@ guest_payload() {
     cp "$GUEST_OUR_SO" "$tree/capi/target/release/libaio.so"
     cp -a "$programs" "$tree/capi/programs"
     {
-        printf 'GUEST_SUITES=(%s)\nGUEST_SUITE_SECONDS=%s\n' "$*" "$seconds"
+        printf 'GUEST_SUITES=(%s)\nGUEST_SUITE_SECONDS=%s\nGUEST_SPEED_REFERENCE_MS=%s\n' \
+            "$*" "$seconds" "$GUEST_SPEED_REFERENCE_MS"
         [ ${#GUEST_ENV[@]} -eq 0 ] || printf 'export %q\n' "${GUEST_ENV[@]}"
     } >"$tree/capi/guest.conf"
     (cd "$tree" && find . -mindepth 1 | cpio -o -H newc -R 0:0 --quiet) >"$dir/payload.cpio"
@@ -43,10 +44,11 @@ relay_guest() {
 # DIR/payload.cpio, two CPUs, GUEST_MEMORY and a 2 GiB virtio disk, and relays its
 # console as it comes (its log stays in DIR/console, what was relayed in
 # DIR/relayed). Stops QEMU, and
-# fails, after SECONDS, or when the console has been silent for SILENCE
-# seconds (a hung kernel); GUEST_STOPPED says which.
+# fails, after SECONDS (scaled as the guest scales its suites' limits), or
+# when the console has been silent for SILENCE seconds (a hung kernel);
+# GUEST_STOPPED says which.
 guest_boot() {
-    local dir=$1 seconds=$2 silence=$3 qemu status=0 start=$SECONDS
+    local dir=$1 seconds=$2 silence=$3 qemu status=0 start=$SECONDS scale=
     cat "$GUEST_ROOT_CPIO" "$dir/payload.cpio" >"$dir/initrd" && truncate -s 2G "$dir/disk" && : >"$dir/console" ||
         return 1
     # init=/init too: if /init cannot run, the kernel panics (and QEMU
@@ -63,6 +65,10 @@ guest_boot() {
     GUEST_STOPPED=
     while kill -0 "$qemu" 2>/dev/null; do
         sleep 5
+        if [ -z "$scale" ]; then
+            scale=$(sed -n 's/^guest: time limits at \([0-9]*\) %.*/\1/p' "$dir/console")
+            [ -z "$scale" ] || seconds=$((seconds * scale / 100))
+        fi
         if [ $((SECONDS - start)) -gt "$seconds" ]; then
             GUEST_STOPPED="still running after $seconds s"
         elif [ $(($(date +%s) - $(stat -c %Y "$dir/console"))) -gt "$silence" ]; then
