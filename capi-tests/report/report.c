@@ -70,8 +70,10 @@ static void blocking_pipe(long fast_reads)
     struct iocb cb, *ptr = &cb;
     io_prep_pread(&cb, pipe_fds[0], &byte, 1, 0);
     writer_delay_ms = WRITER_DELAY_MS;
-    pthread_t writer = start_thread(write_later, NULL);
+    /* The clock starts before the writer does: its delay then lies within
+     * submit_us however late this thread comes back from pthread_create. */
     long long start = now_us();
+    pthread_t writer = start_thread(write_later, NULL);
     int submitted = io_submit(ctx, 1, &ptr);
     long long submit_us = now_us() - start;
     printf("pipe_read_fd %d\nsubmit_us %lld\n", pipe_fds[0], submit_us);
