@@ -18,8 +18,7 @@ guest_payload() {
     cp "$GUEST_OUR_SO" "$tree/capi/target/release/libaio.so"
     cp -a "$programs" "$tree/capi/programs"
     {
-        printf 'GUEST_SUITES=(%s)\nGUEST_SUITE_SECONDS=%s\nGUEST_SPEED_REFERENCE_MS=%s\n' \
-            "$*" "$seconds" "$GUEST_SPEED_REFERENCE_MS"
+        printf 'GUEST_SUITES=(%s)\nGUEST_SUITE_SECONDS=%s\n' "$*" "$seconds"
         [ ${#GUEST_ENV[@]} -eq 0 ] || printf 'export %q\n' "${GUEST_ENV[@]}"
     } >"$tree/capi/guest.conf"
     (cd "$tree" && find . -mindepth 1 | cpio -o -H newc -R 0:0 --quiet) >"$dir/payload.cpio"

@@ -34,7 +34,7 @@ GUEST_ENV=()
 # and scales them (capi-tests/guest/init); GUEST_SPEED_REFERENCE_MS is its
 # speed probe's time in arm64's guest (measured beside a make test run;
 # riscv64's took three times as long).
-GUEST_SPEED_REFERENCE_MS=${GUEST_SPEED_REFERENCE_MS:-3300}
+GUEST_ENV+=("GUEST_SPEED_REFERENCE_MS=${GUEST_SPEED_REFERENCE_MS:-3300}")
 case ${GUEST_SCOPE:-quick} in
     quick) GUEST_ENV+=("HARNESS_SKIP=6 11 14 17 18 20") GUEST_SUITE_SECONDS=1800 ;;
     full) GUEST_SUITE_SECONDS=5400 ;;

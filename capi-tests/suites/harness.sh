@@ -27,15 +27,16 @@ unmount_under_work() {
 # extracheck unmounts after each case; this is for a run cut short.
 at_exit unmount_under_work
 
-# A run cut short by its time limit tells whether a case hung or the cases
-# were only slow: the case it was in, and the log's last lines.
-running_log=
-show_unfinished() {
-    [ -n "$running_log" ] || return 0
-    echo "harness: stopped in ${running_log##*/}, during: $(grep '^Starting ' "$running_log" | tail -n 1)"
-    tail -n 5 "$running_log" | sed 's/^/    /'
+# run_logged LOG CMD...: CMD with its output in LOG, and a line as each case
+# starts, so that a run its time limit cuts short shows the case it was in: a
+# hang, or only slow cases. (An exit trap would not do: the guest's timeout
+# signals the whole suite while it waits in the harness's make.)
+run_logged() {
+    local log=$1
+    shift
+    "$@" 2>&1 | tee "$log" | sed -un 's/^Starting /    starting /p'
+    return "${PIPESTATUS[0]}"
 }
-at_exit show_unfinished
 
 # fetch_harness: upstream's source with Debian's patches, in $source_dir.
 source_dir="$WORK/libaio-${HARNESS_VERSION%-*}"
@@ -131,9 +132,7 @@ harness_run() {
             tr ' ' '\n' | grep . | grep -vxF -f <(printf 'cases/%s.p\n' "${harness_skip[@]}"))
         partprogs=("PARTPROGS=${partprogs[*]}")
     fi
-    running_log=$log.partcheck
-    in_harness env "$@" make -s partcheck "${partprogs[@]}" > "$log.partcheck" 2>&1 || status=$?
-    running_log=
+    run_logged "$log.partcheck" in_harness env "$@" make -s partcheck "${partprogs[@]}" || status=$?
     echo "harness[$name] partcheck:"
     show_results "$log.partcheck"
     if [ $status -eq 0 ] && [ "$(grep '^Pass: ' "$log.partcheck")" = "${PARTCHECK_RESULT% (*}" ]; then
@@ -148,9 +147,7 @@ harness_run() {
         return
     fi
     status=0
-    running_log=$log.extracheck
-    in_harness env "$@" make -s extracheck > "$log.extracheck" 2>&1 || status=$?
-    running_log=
+    run_logged "$log.extracheck" in_harness env "$@" make -s extracheck || status=$?
     echo "harness[$name] extracheck:"
     show_results "$log.extracheck"
     local passed
